@@ -574,6 +574,7 @@ store_open(const char *url, struct store_err *err)
 {
 	static const struct store_backend *const backends[] = {
 		&store_sqlite_backend,
+		&store_dqlite_backend,
 	};
 	struct store *s;
 

@@ -1,0 +1,3 @@
+# exhibitor: dcos-exhibitor, this master's replicated state store member
+# (a dqlite node) and Exhibitor's REST API.
+$(eval $(call program,dcos-exhibitor,$(wildcard exhibitor/src/*.c)))
