@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "dcos/dqlite_client.h"
-#include "dqlite_wire.h"
+#include "dcos/dqlite_wire.h"
 
 struct dqlite_client {
 	int fd;

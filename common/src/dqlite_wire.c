@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dqlite_wire.h"
+#include "dcos/dqlite_wire.h"
 
 #define MAX_COLUMNS 2000 /* SQLite's default SQLITE_MAX_COLUMN */
 
@@ -288,6 +288,32 @@ get_value(struct dqlite_wire_cursor *c, int type, struct store_val *v)
 	default:
 		return -1;
 	}
+}
+
+int
+dqlite_wire_skip_params(struct dqlite_wire_cursor *c)
+{
+	const uint8_t *types;
+	size_t n, hdr;
+
+	if (c->left == 0)
+		return 0; /* no tuple at all: no parameters */
+	n = c->p[0];
+	hdr = pad8(1 + n);
+	if (hdr > c->left)
+		return -1;
+	types = c->p + 1;
+	c->p += hdr;
+	c->left -= hdr;
+	for (size_t i = 0; i < n; i++) {
+		struct store_val v;
+
+		/* servers read these parameter types (not UNIXTIME) */
+		if (types[i] == DQLITE_TYPE_UNIXTIME ||
+		    get_value(c, types[i], &v) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* Reads the column count and names, creating *rows or checking that they

@@ -25,6 +25,7 @@ struct event;
 struct daemon;
 struct http_server;
 struct dqlite_node;
+struct guard;
 
 /* Exhibitor's member codes. */
 enum ex_code {
@@ -82,6 +83,7 @@ struct exhibitor {
 	struct ex_view view;          /* under mu */
 	int wake_fd;                  /* the thread tells the loop of failure */
 	struct event *ev_wake;
+	struct guard *guard;          /* the store port (guard.c) */
 	struct dqlite_node *node;     /* cluster thread only */
 	uint64_t node_id;             /* cluster thread only */
 	int exit_code;
@@ -113,6 +115,17 @@ int join_prepare(struct exhibitor *ex, uint64_t *id, char *note,
     size_t size);
 void join_ensure_voter(struct exhibitor *ex, char *note, size_t size);
 void join_step_down(struct exhibitor *ex);
+
+/* guard.c */
+int guard_start(struct exhibitor *ex, char *err, size_t errlen);
+void guard_stop(struct exhibitor *ex);
+const char *guard_node_address(const struct exhibitor *ex, char *buf,
+    size_t size);
+
+/* guard_check.c */
+enum { GUARD_BAD = -1, GUARD_REQUEST = 0, GUARD_CONNECT = 1 };
+int guard_check(uint8_t type, const uint8_t *body, size_t len,
+    char *address, size_t asize, char *why, size_t wsize);
 
 /* api.c */
 void api_routes(struct exhibitor *ex);

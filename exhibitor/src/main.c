@@ -32,7 +32,8 @@ setup(struct exhibitor *ex)
 	ex->http = http_server_new(ex->base, NULL);
 	api_routes(ex);
 	if (http_server_listen(ex->http, ex->f.ip, ex->f.port, err,
-	    sizeof(err)) == -1 || cluster_start(ex, err, sizeof(err)) == -1)
+	    sizeof(err)) == -1 || guard_start(ex, err, sizeof(err)) == -1 ||
+	    cluster_start(ex, err, sizeof(err)) == -1)
 		goto fail;
 	log_notice("exhibitor serving on http://%s:%d; store member %s, one of "
 	    "%zu", ex->f.ip, ex->f.port, ex->members[ex->self].address,
@@ -92,6 +93,7 @@ main(int argc, char **argv)
 	}
 	http_server_free(ex.http);
 	cluster_stop(&ex);
+	guard_stop(&ex);
 	daemon_free(ex.daemon);
 	event_base_free(ex.base);
 	return ex.exit_code;

@@ -15,10 +15,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,11 +132,56 @@ write_id(const char *data_dir, uint64_t id, const char *address, char *err,
 	return 0;
 }
 
+/* How the node dials another member for Raft: from this master's --ip,
+ * which is what the other member's store port lets through (guard.c). */
+static int
+connect_from_ip(void *arg, const char *address, int *fdp)
+{
+	struct exhibitor *ex = arg;
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	char host[EX_IP_MAX];
+	const char *colon = strrchr(address, ':');
+	int fd, soerr = 0, flags;
+	socklen_t len = sizeof(soerr);
+	struct pollfd p;
+
+	if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
+		return -1;
+	memcpy(host, address, (size_t)(colon - address));
+	host[colon - address] = '\0';
+	if (inet_pton(AF_INET, host, &to.sin_addr) != 1 ||
+	    inet_pton(AF_INET, ex->f.ip, &from.sin_addr) != 1)
+		return -1;
+	to.sin_port = htons((uint16_t)atoi(colon + 1));
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) == -1)
+		goto fail;
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET,
+		    SO_ERROR, &soerr, &len) == -1 || soerr != 0)
+			goto fail;
+	}
+	/* dqlite writes its handshake on a blocking socket */
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
 int
 member_start(struct exhibitor *ex, uint64_t id, char *err, size_t errlen)
 {
 	const char *address = ex->members[ex->self].address;
-	char dir[4096];
+	char dir[4096], bind_to[108];
 	dqlite_node *node;
 	int rc;
 
@@ -147,7 +196,10 @@ member_start(struct exhibitor *ex, uint64_t id, char *err, size_t errlen)
 		return -1;
 	}
 	/* dqlite's heartbeat is 1/10 of the election timeout */
-	if (dqlite_node_set_bind_address(node, address) != 0 ||
+	/* the network reaches the node only through the store port (guard.c) */
+	if (dqlite_node_set_bind_address(node, guard_node_address(ex, bind_to,
+	    sizeof(bind_to))) != 0 ||
+	    dqlite_node_set_connect_func(node, connect_from_ip, ex) != 0 ||
 	    dqlite_node_set_network_latency_ms(node,
 	    (unsigned)(ex->f.election_timeout * 1000 / 15)) != 0 ||
 	    dqlite_node_start(node) != 0) {

@@ -38,6 +38,7 @@
 enum dqlite_wire_request {
 	DQLITE_REQ_LEADER = 0,
 	DQLITE_REQ_CLIENT = 1,
+	DQLITE_REQ_HEARTBEAT = 2,
 	DQLITE_REQ_OPEN = 3,
 	DQLITE_REQ_PREPARE = 4,
 	DQLITE_REQ_EXEC = 5,
@@ -45,11 +46,16 @@ enum dqlite_wire_request {
 	DQLITE_REQ_FINALIZE = 7,
 	DQLITE_REQ_EXEC_SQL = 8,
 	DQLITE_REQ_QUERY_SQL = 9,
+	DQLITE_REQ_INTERRUPT = 10,
+	DQLITE_REQ_CONNECT = 11,
 	DQLITE_REQ_ADD = 12,
 	DQLITE_REQ_ASSIGN = 13,
 	DQLITE_REQ_REMOVE = 14,
+	DQLITE_REQ_DUMP = 15,
 	DQLITE_REQ_CLUSTER = 16,
 	DQLITE_REQ_TRANSFER = 17,
+	DQLITE_REQ_DESCRIBE = 18,
+	DQLITE_REQ_WEIGHT = 19,
 };
 
 enum dqlite_wire_response {
@@ -113,6 +119,10 @@ int dqlite_wire_get_u64(struct dqlite_wire_cursor *c, uint64_t *v);
 int dqlite_wire_get_u32(struct dqlite_wire_cursor *c, uint32_t *v);
 /* *s points into the body. */
 int dqlite_wire_get_text(struct dqlite_wire_cursor *c, const char **s);
+
+/* Skips over a parameter tuple (as a server reads one), checking its
+ * count, type codes and every value's size: 0, or -1 when malformed. */
+int dqlite_wire_skip_params(struct dqlite_wire_cursor *c);
 
 /* FAILURE body: the SQLite (extended) error code and the message. */
 int dqlite_wire_get_failure(struct dqlite_wire_cursor *c, uint64_t *code,
