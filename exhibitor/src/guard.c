@@ -119,7 +119,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		return;
 	if (bev == gc->node && !(what & BEV_EVENT_EOF) && gc->state != G_PASS)
-		log_info("store port: cannot reach the local node for %s: %s",
+		log_debug("store port: cannot reach the local node for %s: %s",
 		    gc->peer, strerror(EVUTIL_SOCKET_ERROR()));
 	gconn_free(gc);
 }
