@@ -104,12 +104,11 @@ parse_list(struct exhibitor *ex, const char *list, char *err, size_t errlen)
 		json_decref(arr);
 		return rc;
 	}
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list), *rest, *tok;
 
-	if (copy == NULL)
+	if ((rest = copy) == NULL)
 		abort();
-	for (char *tok = strtok_r(copy, ",", &save); tok;
-	    tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&rest, ",")) != NULL) {
 		if (add_member(ex, tok, err, errlen) == -1) {
 			free(copy);
 			return -1;
