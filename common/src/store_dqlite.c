@@ -6,7 +6,11 @@
  *
  * Transactions. Every statement that may write runs inside BEGIN ... COMMIT
  * on one connection (a lone write is wrapped here; store.c wraps longer
- * transactions). Nothing is replicated before COMMIT, so:
+ * transactions). BEGIN is sent as BEGIN IMMEDIATE: dqlite has one writer
+ * at a time and no busy timeout, so a transaction takes the write lock
+ * first, and while another client holds it BEGIN is retried here every
+ * few milliseconds (for up to BUSY_SECS) instead of failing half-way
+ * through. Nothing is replicated before COMMIT, so:
  *  - losing the connection (or the leader) before COMMIT means the server
  *    rolled the transaction back: STORE_ERR_UNAVAILABLE, and store.c runs
  *    the whole transaction again on the new leader;
@@ -41,6 +45,7 @@
 #define REQUEST_TIMEOUT_MS 10000 /* one statement, a quorum commit included */
 #define RESOLVE_SECS 20.0
 #define STMT_CACHE 32
+#define BUSY_SECS 5.0 /* waiting for other writers before UNAVAILABLE */
 
 #define COMMITS_TABLE "CREATE TABLE IF NOT EXISTS dcos_store_commits (" \
 	"client TEXT PRIMARY KEY, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)"
@@ -66,6 +71,7 @@ struct dq {
 	struct dqlite_client *c;
 	struct dq_stmt stmts[STMT_CACHE];
 	uint64_t clock;
+	uint64_t last_code; /* SQLite code of dq_run_fresh's last failure */
 	int in_tx, tx_lost, tx_wrote, pruned;
 };
 
@@ -287,12 +293,14 @@ dq_run_fresh(struct dq *d, const char *sql, const struct store_val *params,
 	struct dqlite_client_err e;
 	int rc;
 
+	d->last_code = 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if ((rc = dq_connect(d, err)) != STORE_OK)
 			return rc;
 		rc = dq_run(d, sql, params, n, want_rows, out, &e);
 		if (rc == DQLITE_CLIENT_OK)
 			return STORE_OK;
+		d->last_code = rc == DQLITE_CLIENT_EFAIL ? e.code : 0;
 		if (rc == DQLITE_CLIENT_EFAIL && !is_leadership(e.code))
 			return dq_fail(d, &e, sql, err);
 		dq_drop(d);
@@ -322,7 +330,7 @@ dq_resolve(struct dq *d, int64_t seq, const char *why, struct store_err *err)
 
 		dq_drop(d);
 		if (dq_connect(d, &last) == STORE_OK &&
-		    dq_run(d, "BEGIN", NULL, 0, 0, &out, &e) == 0 &&
+		    dq_run(d, "BEGIN IMMEDIATE", NULL, 0, 0, &out, &e) == 0 &&
 		    dq_run(d, "SELECT seq FROM dcos_store_commits WHERE client "
 		    "= ?", k, 1, 1, &out, &e) == 0) {
 			if (out.rows && out.rows->nrows == 1)
@@ -481,15 +489,30 @@ static int
 dq_begin(struct dq *d, struct store_err *err)
 {
 	struct store_stmt_result out = { 0 };
+	struct timespec start, now;
+	double delay = 0.0002;
 	int rc;
 
 	if (d->in_tx && !d->tx_lost)
 		return store_fail(err, STORE_ERR_SQL, "dqlite %s: cannot start "
 		    "a transaction within a transaction", d->db);
 	d->in_tx = d->tx_lost = d->tx_wrote = 0;
-	if ((rc = dq_run_fresh(d, "BEGIN", NULL, 0, 0, &out, err)) == STORE_OK)
-		d->in_tx = 1;
-	return rc;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = dq_run_fresh(d, "BEGIN IMMEDIATE", NULL, 0, 0, &out, err);
+		if (rc == STORE_OK) {
+			d->in_tx = 1;
+			return STORE_OK;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((d->last_code & 0xff) != 5 /* SQLITE_BUSY */ ||
+		    (double)(now.tv_sec - start.tv_sec) > BUSY_SECS)
+			return rc;
+		/* another writer holds the lock, briefly: try again soon */
+		nanosleep(&(struct timespec){ 0, (long)(delay * 1e9) *
+		    (50 + rand() % 100) / 100 }, NULL);
+		delay = delay * 2 > 0.001 ? 0.001 : delay * 2;
+	}
 }
 
 /* A statement inside the open transaction. */

@@ -18,6 +18,7 @@
  * Anything else closes that one connection; the member carries on.
  */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -274,6 +275,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct guard *g = arg;
 	struct gconn *gc;
+	int one = 1;
 
 	if (g->nconns >= GUARD_MAX_CONNS) {
 		evutil_closesocket(fd);
@@ -287,6 +289,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    gc->peer, sizeof(gc->peer));
 	LIST_INSERT_HEAD(&g->conns, gc, entry);
 	g->nconns++;
+	/* small requests and answers, each waited for: no Nagle */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	gc->client = bufferevent_socket_new(g->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (gc->client == NULL) {
 		evutil_closesocket(fd);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -142,7 +143,7 @@ connect_from_ip(void *arg, const char *address, int *fdp)
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	char host[EX_IP_MAX];
 	const char *colon = strrchr(address, ':');
-	int fd, soerr = 0, flags;
+	int fd, soerr = 0, flags, one = 1;
 	socklen_t len = sizeof(soerr);
 	struct pollfd p;
 
@@ -167,7 +168,9 @@ connect_from_ip(void *arg, const char *address, int *fdp)
 		    SO_ERROR, &soerr, &len) == -1 || soerr != 0)
 			goto fail;
 	}
-	/* dqlite writes its handshake on a blocking socket */
+	/* dqlite writes its handshake on a blocking socket; Raft messages are
+	 * small and latency-bound: no Nagle */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	*fdp = fd;
