@@ -2,7 +2,9 @@
  * dqlite_client: one blocking connection to one dqlite member (see
  * dqlite_client.h). Sockets are non-blocking underneath and every wait is
  * a poll() against the request's deadline, so nothing here can hang on a
- * member that died, stopped, or sends nonsense.
+ * member that died, stopped, or sends nonsense. The requests about the
+ * cluster (who leads, membership) are here too; databases and statements
+ * are in dqlite_client_sql.c.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -19,17 +21,7 @@
 
 #include "dcos/dqlite_client.h"
 #include "dcos/dqlite_wire.h"
-
-struct dqlite_client {
-	int fd;
-	int timeout_ms;
-	char address[DQLITE_CLIENT_ADDR_MAX];
-	struct dqlite_wire_buf out;
-	uint8_t *in; /* body of the last response */
-	size_t in_len, in_cap;
-	uint8_t in_type;
-	int64_t deadline_ms;
-};
+#include "dqlite_client_int.h"
 
 static int64_t
 now_ms(void)
@@ -40,12 +32,8 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-fail(struct dqlite_client_err *err, int kind, uint64_t code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct dqlite_client_err *err, int kind, uint64_t code,
+int
+dqlite_client_fail(struct dqlite_client_err *err, int kind, uint64_t code,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -61,15 +49,15 @@ fail(struct dqlite_client_err *err, int kind, uint64_t code,
 }
 
 /* The connection is unusable from here on. */
-static int
-broken(struct dqlite_client *c, struct dqlite_client_err *err,
+int
+dqlite_client_broken(struct dqlite_client *c, struct dqlite_client_err *err,
     const char *what)
 {
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	return fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", c->address, what);
+	return dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", c->address, what);
 }
 
 /* Waits for fd to be ready for events before the deadline: 0 or -1. */
@@ -210,12 +198,12 @@ dqlite_client_connect(const char *address, int timeout_ms,
 
 	if (strlen(address) >= DQLITE_CLIENT_ADDR_MAX ||
 	    split_address(address, host, sizeof(host), port, sizeof(port))) {
-		fail(err, DQLITE_CLIENT_EIO, 0, "bad member address '%s': "
+		dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "bad member address '%s': "
 		    "expected host:port", address);
 		return NULL;
 	}
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", address,
+		dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", address,
 		    gai_strerror(rc));
 		return NULL;
 	}
@@ -230,14 +218,14 @@ dqlite_client_connect(const char *address, int timeout_ms,
 	freeaddrinfo(res);
 	c->fd = fd;
 	if (fd == -1) {
-		fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", address,
+		dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "%s: %s", address,
 		    strerror(saved ? saved : ECONNREFUSED));
 		free(c);
 		return NULL;
 	}
 	dqlite_wire_handshake(hello);
 	if (send_all(c, hello, sizeof(hello)) == -1) {
-		broken(c, err, strerror(errno));
+		dqlite_client_broken(c, err, strerror(errno));
 		dqlite_client_close(c);
 		return NULL;
 	}
@@ -269,17 +257,17 @@ dqlite_client_set_timeout(struct dqlite_client *c, int timeout_ms)
 }
 
 /* Reads one response message into c->in. */
-static int
-read_response(struct dqlite_client *c, struct dqlite_client_err *err)
+int
+dqlite_client_read(struct dqlite_client *c, struct dqlite_client_err *err)
 {
 	uint8_t hdr[DQLITE_WIRE_HEADER];
 	uint32_t words;
 
 	if (recv_all(c, hdr, sizeof(hdr)) == -1)
-		return broken(c, err, errno == ETIMEDOUT ?
+		return dqlite_client_broken(c, err, errno == ETIMEDOUT ?
 		    "no answer in time" : strerror(errno));
 	if (dqlite_wire_header(hdr, &words, &c->in_type) == -1)
-		return broken(c, err, "response too large");
+		return dqlite_client_broken(c, err, "response too large");
 	c->in_len = (size_t)words * 8;
 	if (c->in_len > c->in_cap) {
 		if ((c->in = realloc(c->in, c->in_len)) == NULL)
@@ -287,23 +275,23 @@ read_response(struct dqlite_client *c, struct dqlite_client_err *err)
 		c->in_cap = c->in_len;
 	}
 	if (c->in_len && recv_all(c, c->in, c->in_len) == -1)
-		return broken(c, err, errno == ETIMEDOUT ?
+		return dqlite_client_broken(c, err, errno == ETIMEDOUT ?
 		    "no answer in time" : strerror(errno));
 	return DQLITE_CLIENT_OK;
 }
 
-static struct dqlite_wire_cursor
-body(const struct dqlite_client *c)
+struct dqlite_wire_cursor
+dqlite_client_body(const struct dqlite_client *c)
 {
 	return (struct dqlite_wire_cursor){ c->in, c->in_len };
 }
 
 /* Checks a response: OK when it has the expected type, EFAIL (with the
  * server's code and message) for a FAILURE, EIO for anything else. */
-static int
-expect(struct dqlite_client *c, uint8_t type, struct dqlite_client_err *err)
+int
+dqlite_client_expect(struct dqlite_client *c, uint8_t type, struct dqlite_client_err *err)
 {
-	struct dqlite_wire_cursor cur = body(c);
+	struct dqlite_wire_cursor cur = dqlite_client_body(c);
 	uint64_t code;
 	const char *msg;
 
@@ -314,29 +302,29 @@ expect(struct dqlite_client *c, uint8_t type, struct dqlite_client_err *err)
 
 		snprintf(what, sizeof(what), "unexpected response type %d "
 		    "(wanted %d)", c->in_type, type);
-		return broken(c, err, what);
+		return dqlite_client_broken(c, err, what);
 	}
 	if (dqlite_wire_get_failure(&cur, &code, &msg) == -1)
-		return broken(c, err, "malformed failure response");
-	return fail(err, DQLITE_CLIENT_EFAIL, code, "%s", msg[0] ? msg :
+		return dqlite_client_broken(c, err, "malformed failure response");
+	return dqlite_client_fail(err, DQLITE_CLIENT_EFAIL, code, "%s", msg[0] ? msg :
 	    "(no message)");
 }
 
 /* Sends c->out (already ended) and reads the response. */
-static int
-call(struct dqlite_client *c, uint8_t type, struct dqlite_client_err *err)
+int
+dqlite_client_call(struct dqlite_client *c, uint8_t type, struct dqlite_client_err *err)
 {
 	if (c->fd == -1)
-		return fail(err, DQLITE_CLIENT_EIO, 0, "%s: connection closed",
+		return dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "%s: connection closed",
 		    c->address);
 	c->deadline_ms = now_ms() + c->timeout_ms;
 	dqlite_wire_end(&c->out);
 	if (send_all(c, c->out.p, c->out.len) == -1)
-		return broken(c, err, errno == ETIMEDOUT ? "send timed out" :
+		return dqlite_client_broken(c, err, errno == ETIMEDOUT ? "send timed out" :
 		    strerror(errno));
-	if (read_response(c, err) != DQLITE_CLIENT_OK)
+	if (dqlite_client_read(c, err) != DQLITE_CLIENT_OK)
 		return DQLITE_CLIENT_EIO;
-	return expect(c, type, err);
+	return dqlite_client_expect(c, type, err);
 }
 
 int
@@ -349,12 +337,12 @@ dqlite_client_leader(struct dqlite_client *c, uint64_t *id, char *address,
 
 	dqlite_wire_begin(&c->out, DQLITE_REQ_LEADER);
 	dqlite_wire_put_u64(&c->out, 0);
-	if ((rc = call(c, DQLITE_RESP_SERVER, err)) != DQLITE_CLIENT_OK)
+	if ((rc = dqlite_client_call(c, DQLITE_RESP_SERVER, err)) != DQLITE_CLIENT_OK)
 		return rc;
-	cur = body(c);
+	cur = dqlite_client_body(c);
 	if (dqlite_wire_get_u64(&cur, id) == -1 ||
 	    dqlite_wire_get_text(&cur, &addr) == -1)
-		return broken(c, err, "malformed leader response");
+		return dqlite_client_broken(c, err, "malformed leader response");
 	snprintf(address, size, "%s", addr);
 	return DQLITE_CLIENT_OK;
 }
@@ -372,12 +360,12 @@ dqlite_client_cluster(struct dqlite_client *c, struct dqlite_member **members,
 	*n = 0;
 	dqlite_wire_begin(&c->out, DQLITE_REQ_CLUSTER);
 	dqlite_wire_put_u64(&c->out, 1); /* format 1: id, address, role */
-	if ((rc = call(c, DQLITE_RESP_SERVERS, err)) != DQLITE_CLIENT_OK)
+	if ((rc = dqlite_client_call(c, DQLITE_RESP_SERVERS, err)) != DQLITE_CLIENT_OK)
 		return rc;
-	cur = body(c);
+	cur = dqlite_client_body(c);
 	/* each member takes at least three words */
 	if (dqlite_wire_get_u64(&cur, &count) == -1 || count > cur.left / 24)
-		return broken(c, err, "malformed cluster response");
+		return dqlite_client_broken(c, err, "malformed cluster response");
 	if ((m = calloc(count ? count : 1, sizeof(*m))) == NULL)
 		abort();
 	for (size_t i = 0; i < count; i++) {
@@ -388,7 +376,7 @@ dqlite_client_cluster(struct dqlite_client *c, struct dqlite_member **members,
 		    dqlite_wire_get_text(&cur, &addr) == -1 ||
 		    dqlite_wire_get_u64(&cur, &role) == -1) {
 			free(m);
-			return broken(c, err, "malformed cluster response");
+			return dqlite_client_broken(c, err, "malformed cluster response");
 		}
 		snprintf(m[i].address, sizeof(m[i].address), "%s", addr);
 		m[i].role = (int)role;
@@ -408,7 +396,7 @@ simple(struct dqlite_client *c, int type, uint64_t a, const char *text,
 		dqlite_wire_put_text(&c->out, text);
 	if (b)
 		dqlite_wire_put_u64(&c->out, *b);
-	return call(c, DQLITE_RESP_EMPTY, err);
+	return dqlite_client_call(c, DQLITE_RESP_EMPTY, err);
 }
 
 int
@@ -439,174 +427,6 @@ dqlite_client_transfer(struct dqlite_client *c, uint64_t id,
     struct dqlite_client_err *err)
 {
 	return simple(c, DQLITE_REQ_TRANSFER, id, NULL, NULL, err);
-}
-
-int
-dqlite_client_open(struct dqlite_client *c, const char *db,
-    struct dqlite_client_err *err)
-{
-	dqlite_wire_begin(&c->out, DQLITE_REQ_OPEN);
-	dqlite_wire_put_text(&c->out, db);
-	dqlite_wire_put_u64(&c->out, 0);       /* flags */
-	dqlite_wire_put_text(&c->out, "volatile"); /* vfs: ignored by servers */
-	return call(c, DQLITE_RESP_DB, err);
-}
-
-/* Starts an EXEC_SQL/QUERY_SQL (sql != NULL) or EXEC/QUERY request. */
-static int
-put_statement(struct dqlite_client *c, int type, const char *sql,
-    uint32_t stmt, const struct store_val *params, size_t n,
-    struct dqlite_client_err *err)
-{
-	char why[160];
-
-	dqlite_wire_begin(&c->out, type);
-	if (sql) {
-		dqlite_wire_put_u64(&c->out, 0); /* the connection's database */
-		dqlite_wire_put_text(&c->out, sql);
-	} else {
-		dqlite_wire_put_u32(&c->out, 0);
-		dqlite_wire_put_u32(&c->out, stmt);
-	}
-	if (dqlite_wire_put_params(&c->out, params, n, why, sizeof(why)) == -1)
-		return fail(err, DQLITE_CLIENT_EFAIL, 25 /* SQLITE_RANGE */,
-		    "%s", why);
-	return DQLITE_CLIENT_OK;
-}
-
-static int
-read_result(struct dqlite_client *c, uint64_t *last_insert_id,
-    uint64_t *rows_affected, struct dqlite_client_err *err)
-{
-	struct dqlite_wire_cursor cur;
-	uint64_t id, changes;
-	int rc;
-
-	if ((rc = call(c, DQLITE_RESP_RESULT, err)) != DQLITE_CLIENT_OK)
-		return rc;
-	cur = body(c);
-	if (dqlite_wire_get_u64(&cur, &id) == -1 ||
-	    dqlite_wire_get_u64(&cur, &changes) == -1)
-		return broken(c, err, "malformed result response");
-	if (last_insert_id)
-		*last_insert_id = id;
-	if (rows_affected)
-		*rows_affected = changes;
-	return DQLITE_CLIENT_OK;
-}
-
-/* Reads every batch of a ROWS response into *rows. */
-static int
-read_rows(struct dqlite_client *c, struct store_rows **rows,
-    struct dqlite_client_err *err)
-{
-	uint64_t eof = DQLITE_WIRE_ROWS_PART;
-	char why[160];
-	int rc;
-
-	*rows = NULL;
-	rc = call(c, DQLITE_RESP_ROWS, err);
-	while (rc == DQLITE_CLIENT_OK) {
-		struct dqlite_wire_cursor cur = body(c);
-
-		if (dqlite_wire_get_rows(&cur, rows, &eof, why, sizeof(why))) {
-			rc = broken(c, err, why);
-			break;
-		}
-		if (eof == DQLITE_WIRE_ROWS_DONE)
-			return DQLITE_CLIENT_OK;
-		/* the server sends the next batch on its own */
-		if ((rc = read_response(c, err)) == DQLITE_CLIENT_OK)
-			rc = expect(c, DQLITE_RESP_ROWS, err);
-	}
-	store_rows_free(*rows);
-	*rows = NULL;
-	return rc;
-}
-
-int
-dqlite_client_prepare(struct dqlite_client *c, const char *sql,
-    uint32_t *stmt, uint64_t *nparams, struct dqlite_client_err *err)
-{
-	struct dqlite_wire_cursor cur;
-	uint32_t db;
-	int rc;
-
-	dqlite_wire_begin(&c->out, DQLITE_REQ_PREPARE);
-	dqlite_wire_put_u64(&c->out, 0);
-	dqlite_wire_put_text(&c->out, sql);
-	if ((rc = call(c, DQLITE_RESP_STMT, err)) != DQLITE_CLIENT_OK)
-		return rc;
-	cur = body(c);
-	if (dqlite_wire_get_u32(&cur, &db) == -1 ||
-	    dqlite_wire_get_u32(&cur, stmt) == -1 ||
-	    dqlite_wire_get_u64(&cur, nparams) == -1)
-		return broken(c, err, "malformed statement response");
-	return DQLITE_CLIENT_OK;
-}
-
-int
-dqlite_client_finalize(struct dqlite_client *c, uint32_t stmt,
-    struct dqlite_client_err *err)
-{
-	dqlite_wire_begin(&c->out, DQLITE_REQ_FINALIZE);
-	dqlite_wire_put_u32(&c->out, 0);
-	dqlite_wire_put_u32(&c->out, stmt);
-	return call(c, DQLITE_RESP_EMPTY, err);
-}
-
-int
-dqlite_client_exec_stmt(struct dqlite_client *c, uint32_t stmt,
-    const struct store_val *params, size_t n, uint64_t *last_insert_id,
-    uint64_t *rows_affected, struct dqlite_client_err *err)
-{
-	int rc;
-
-	if ((rc = put_statement(c, DQLITE_REQ_EXEC, NULL, stmt, params, n,
-	    err)) != DQLITE_CLIENT_OK)
-		return rc;
-	return read_result(c, last_insert_id, rows_affected, err);
-}
-
-int
-dqlite_client_query_stmt(struct dqlite_client *c, uint32_t stmt,
-    const struct store_val *params, size_t n, struct store_rows **rows,
-    struct dqlite_client_err *err)
-{
-	int rc;
-
-	*rows = NULL;
-	if ((rc = put_statement(c, DQLITE_REQ_QUERY, NULL, stmt, params, n,
-	    err)) != DQLITE_CLIENT_OK)
-		return rc;
-	return read_rows(c, rows, err);
-}
-
-int
-dqlite_client_exec(struct dqlite_client *c, const char *sql,
-    const struct store_val *params, size_t n, uint64_t *last_insert_id,
-    uint64_t *rows_affected, struct dqlite_client_err *err)
-{
-	int rc;
-
-	if ((rc = put_statement(c, DQLITE_REQ_EXEC_SQL, sql, 0, params, n,
-	    err)) != DQLITE_CLIENT_OK)
-		return rc;
-	return read_result(c, last_insert_id, rows_affected, err);
-}
-
-int
-dqlite_client_query(struct dqlite_client *c, const char *sql,
-    const struct store_val *params, size_t n, struct store_rows **rows,
-    struct dqlite_client_err *err)
-{
-	int rc;
-
-	*rows = NULL;
-	if ((rc = put_statement(c, DQLITE_REQ_QUERY_SQL, sql, 0, params, n,
-	    err)) != DQLITE_CLIENT_OK)
-		return rc;
-	return read_rows(c, rows, err);
 }
 
 static void
@@ -676,7 +496,8 @@ dqlite_client_connect_leader(const char *const *addresses, size_t n,
 			append(why, sizeof(why), "%s%s: says %s leads", why[0] ?
 			    "; " : "", hint, again);
 	}
-	fail(err, DQLITE_CLIENT_EIO, 0, "no leader: %s", why[0] ? why :
+	dqlite_client_fail(err, DQLITE_CLIENT_EIO, 0, "no leader: %s", why[0] ? why :
 	    "no members given");
 	return NULL;
 }
+
