@@ -27,6 +27,7 @@
  *
  * Statements are prepared once per connection and cached (dqlite tells the
  * parameter count, so a wrong number of parameters is a clear error).
+ * Transactions themselves are in store_dqlite_tx.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,42 +39,7 @@
 #include "dcos/dqlite_client.h"
 #include "dcos/ids.h"
 #include "dcos/log.h"
-#include "store_backend.h"
-
-#define MAX_MEMBERS 16
-#define CONNECT_TIMEOUT_MS 2000  /* asking one member who leads */
-#define REQUEST_TIMEOUT_MS 10000 /* one statement, a quorum commit included */
-#define RESOLVE_SECS 20.0
-#define STMT_CACHE 32
-#define BUSY_SECS 5.0 /* waiting for other writers before UNAVAILABLE */
-
-#define COMMITS_TABLE "CREATE TABLE IF NOT EXISTS dcos_store_commits (" \
-	"client TEXT PRIMARY KEY, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)"
-#define COMMIT_MARK "INSERT OR REPLACE INTO dcos_store_commits (client, " \
-	"seq, at_ms) VALUES (?, ?, " STORE_NOW_MS ")"
-/* rows of clients gone for a week */
-#define COMMITS_PRUNE "DELETE FROM dcos_store_commits WHERE at_ms < " \
-	STORE_NOW_MS " - 604800000"
-
-struct dq_stmt {
-	char *sql;
-	uint32_t id;
-	uint64_t nparams, used;
-};
-
-struct dq {
-	char *members[MAX_MEMBERS];
-	size_t nmembers;
-	char db[128];
-	char leader[DQLITE_CLIENT_ADDR_MAX]; /* last known, asked first */
-	char client[UUID_STR_LEN];           /* this store handle's commit id */
-	int64_t seq;
-	struct dqlite_client *c;
-	struct dq_stmt stmts[STMT_CACHE];
-	uint64_t clock;
-	uint64_t last_code; /* SQLite code of dq_run_fresh's last failure */
-	int in_tx, tx_lost, tx_wrote, pruned;
-};
+#include "store_dqlite.h"
 
 enum stmt_kind { K_BEGIN, K_COMMIT, K_ROLLBACK, K_READ, K_WRITE, K_PRAGMA_SET };
 
@@ -122,8 +88,8 @@ parse_url(struct dq *d, const char *url, struct store_err *err)
 
 /* --- errors --- */
 
-static int
-is_leadership(uint64_t code)
+int
+dq_is_leadership(uint64_t code)
 {
 	return code == DQLITE_CLIENT_NOT_LEADER ||
 	    code == DQLITE_CLIENT_LEADERSHIP_LOST;
@@ -133,7 +99,7 @@ is_leadership(uint64_t code)
 static int
 map_code(const struct dqlite_client_err *e)
 {
-	if (e->kind == DQLITE_CLIENT_EIO || is_leadership(e->code))
+	if (e->kind == DQLITE_CLIENT_EIO || dq_is_leadership(e->code))
 		return STORE_ERR_UNAVAILABLE;
 	switch (e->code & 0xff) {
 	case 4:  /* SQLITE_ABORT: the member is shutting down */
@@ -149,7 +115,7 @@ map_code(const struct dqlite_client_err *e)
 	}
 }
 
-static int
+int
 dq_fail(struct dq *d, const struct dqlite_client_err *e, const char *sql,
     struct store_err *err)
 {
@@ -159,7 +125,7 @@ dq_fail(struct dq *d, const struct dqlite_client_err *e, const char *sql,
 
 /* --- the connection --- */
 
-static void
+void
 dq_drop(struct dq *d)
 {
 	dqlite_client_close(d->c);
@@ -172,7 +138,7 @@ dq_drop(struct dq *d)
 
 /* Finds the leader, opens the database there and makes sure the commit
  * table exists. */
-static int
+int
 dq_connect(struct dq *d, struct store_err *err)
 {
 	const char *order[MAX_MEMBERS + 1];
@@ -250,7 +216,7 @@ dq_prepare(struct dq *d, const char *sql, struct dq_stmt **out,
 }
 
 /* Runs one statement on the current connection. */
-static int
+int
 dq_run(struct dq *d, const char *sql, const struct store_val *params,
     size_t n, int want_rows, struct store_stmt_result *out,
     struct dqlite_client_err *e)
@@ -285,7 +251,7 @@ dq_run(struct dq *d, const char *sql, const struct store_val *params,
 /* Runs a statement that starts nothing and leaves nothing behind (BEGIN,
  * a read outside a transaction): safe to send again on a fresh connection
  * when the old one turned out dead or no longer on the leader. */
-static int
+int
 dq_run_fresh(struct dq *d, const char *sql, const struct store_val *params,
     size_t n, int want_rows, struct store_stmt_result *out,
     struct store_err *err)
@@ -301,118 +267,11 @@ dq_run_fresh(struct dq *d, const char *sql, const struct store_val *params,
 		if (rc == DQLITE_CLIENT_OK)
 			return STORE_OK;
 		d->last_code = rc == DQLITE_CLIENT_EFAIL ? e.code : 0;
-		if (rc == DQLITE_CLIENT_EFAIL && !is_leadership(e.code))
+		if (rc == DQLITE_CLIENT_EFAIL && !dq_is_leadership(e.code))
 			return dq_fail(d, &e, sql, err);
 		dq_drop(d);
 	}
 	return dq_fail(d, &e, sql, err);
-}
-
-/* --- commits --- */
-
-/* After an ambiguous COMMIT of sequence seq: was it applied? STORE_OK if
- * so, STORE_ERR_UNAVAILABLE if it was not and never will be. */
-static int
-dq_resolve(struct dq *d, int64_t seq, const char *why, struct store_err *err)
-{
-	struct timespec start, now;
-	double delay = 0.05;
-	struct store_err last = { 0 };
-
-	log_warn("store dqlite %s: commit outcome unknown (%s); asking the "
-	    "leader", d->db, why);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct store_val k[2] = { SV_TEXT(d->client), SV_INT(0) };
-		struct store_stmt_result out = { 0 };
-		struct dqlite_client_err e;
-		int64_t found = -1;
-
-		dq_drop(d);
-		if (dq_connect(d, &last) == STORE_OK &&
-		    dq_run(d, "BEGIN IMMEDIATE", NULL, 0, 0, &out, &e) == 0 &&
-		    dq_run(d, "SELECT seq FROM dcos_store_commits WHERE client "
-		    "= ?", k, 1, 1, &out, &e) == 0) {
-			if (out.rows && out.rows->nrows == 1)
-				found = store_rows_int(out.rows, 0, 0);
-			store_rows_free(out.rows);
-			if (found == seq) {
-				dq_run(d, "ROLLBACK", NULL, 0, 0, &out, &e);
-				log_notice("store dqlite %s: the commit was applied",
-				    d->db);
-				return STORE_OK;
-			}
-			/* a commit of our own on this leader fences the lost one */
-			k[1] = SV_INT(found < 0 ? 0 : found);
-			if (dqlite_client_exec(d->c, COMMIT_MARK "; COMMIT", k, 2,
-			    NULL, NULL, &e) == DQLITE_CLIENT_OK)
-				return store_fail(err, STORE_ERR_UNAVAILABLE,
-				    "dqlite %s: the leader changed during COMMIT "
-				    "and the transaction was not applied (%s)",
-				    d->db, why);
-			dq_fail(d, &e, NULL, &last);
-		} else if (d->c) {
-			store_rows_free(out.rows);
-			dq_fail(d, &e, NULL, &last);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - start.tv_sec) + delay > RESOLVE_SECS) {
-			dq_drop(d);
-			return store_fail(err, STORE_ERR_UNKNOWN, "dqlite %s: the "
-			    "connection to the leader was lost during COMMIT (%s) "
-			    "and no leader could tell within %.0f s whether it "
-			    "was applied: %s", d->db, why, RESOLVE_SECS, last.msg);
-		}
-		nanosleep(&(struct timespec){ 0, (long)(delay * 1e9) }, NULL);
-		delay = delay * 2 > 0.8 ? 0.8 : delay * 2;
-	}
-}
-
-static int
-dq_commit(struct dq *d, struct store_err *err)
-{
-	struct store_val k[2] = { SV_TEXT(d->client), SV_INT(++d->seq) };
-	struct store_stmt_result out = { 0 };
-	struct dqlite_client_err e;
-	int rc;
-
-	if (!d->in_tx)
-		return store_fail(err, STORE_ERR_SQL, "dqlite %s: cannot commit "
-		    "- no transaction is active", d->db);
-	if (d->tx_lost || d->c == NULL) {
-		d->in_tx = d->tx_lost = 0;
-		return store_fail(err, STORE_ERR_UNAVAILABLE, "dqlite %s: the "
-		    "connection to the leader was lost inside the transaction, "
-		    "which was rolled back", d->db);
-	}
-	if (!d->tx_wrote) {
-		rc = dq_run(d, "COMMIT", NULL, 0, 0, &out, &e);
-		if (rc == DQLITE_CLIENT_OK || rc == DQLITE_CLIENT_EIO)
-			d->in_tx = 0; /* nothing was written either way */
-		if (rc == DQLITE_CLIENT_EIO)
-			dq_drop(d);
-		return rc == DQLITE_CLIENT_OK ? STORE_OK :
-		    dq_fail(d, &e, "COMMIT", err);
-	}
-	rc = dqlite_client_exec(d->c, COMMIT_MARK "; COMMIT", k, 2, NULL, NULL,
-	    &e);
-	if (rc == DQLITE_CLIENT_OK) {
-		d->in_tx = 0;
-		return STORE_OK;
-	}
-	if (rc == DQLITE_CLIENT_EFAIL && e.code == DQLITE_CLIENT_NOT_LEADER) {
-		/* refused before running: the transaction died with leadership */
-		d->in_tx = 0;
-		dq_drop(d);
-		return dq_fail(d, &e, "COMMIT", err);
-	}
-	if (rc == DQLITE_CLIENT_EIO || (e.code & 0xff) == 10 /* IOERR */ ||
-	    (e.code & 0xff) == 4 /* ABORT */) {
-		d->in_tx = 0;
-		return dq_resolve(d, d->seq, e.msg, err);
-	}
-	/* refused (busy, a deferred constraint): still open; store.c rolls back */
-	return dq_fail(d, &e, "COMMIT", err);
 }
 
 /* --- statements --- */
@@ -485,61 +344,6 @@ classify(const char *sql)
 	return K_WRITE;
 }
 
-static int
-dq_begin(struct dq *d, struct store_err *err)
-{
-	struct store_stmt_result out = { 0 };
-	struct timespec start, now;
-	double delay = 0.0002;
-	int rc;
-
-	if (d->in_tx && !d->tx_lost)
-		return store_fail(err, STORE_ERR_SQL, "dqlite %s: cannot start "
-		    "a transaction within a transaction", d->db);
-	d->in_tx = d->tx_lost = d->tx_wrote = 0;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		rc = dq_run_fresh(d, "BEGIN IMMEDIATE", NULL, 0, 0, &out, err);
-		if (rc == STORE_OK) {
-			d->in_tx = 1;
-			return STORE_OK;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((d->last_code & 0xff) != 5 /* SQLITE_BUSY */ ||
-		    (double)(now.tv_sec - start.tv_sec) > BUSY_SECS)
-			return rc;
-		/* another writer holds the lock, briefly: try again soon */
-		nanosleep(&(struct timespec){ 0, (long)(delay * 1e9) *
-		    (50 + rand() % 100) / 100 }, NULL);
-		delay = delay * 2 > 0.001 ? 0.001 : delay * 2;
-	}
-}
-
-/* A statement inside the open transaction. */
-static int
-dq_in_tx(struct dq *d, const char *sql, const struct store_val *params,
-    size_t n, int want_rows, struct store_stmt_result *out,
-    struct store_err *err)
-{
-	struct dqlite_client_err e;
-	int rc;
-
-	if (d->tx_lost || d->c == NULL)
-		return store_fail(err, STORE_ERR_UNAVAILABLE, "dqlite %s: the "
-		    "connection to the leader was lost inside the transaction, "
-		    "which was rolled back", d->db);
-	rc = dq_run(d, sql, params, n, want_rows, out, &e);
-	if (rc == DQLITE_CLIENT_OK)
-		return STORE_OK;
-	if (rc == DQLITE_CLIENT_EIO || is_leadership(e.code)) {
-		d->tx_lost = 1;
-		dq_drop(d);
-	}
-	return dq_fail(d, &e, sql, err);
-}
-
-/* dqlite answers sqlite3_changes() and the last rowid of the connection,
- * which are stale after anything but an INSERT, UPDATE or DELETE. */
 static void
 dml_result(const char *sql, struct store_stmt_result *out)
 {
@@ -652,3 +456,4 @@ const struct store_backend store_dqlite_backend = {
 	.close = dq_close,
 	.exec = dq_exec,
 };
+
