@@ -6,6 +6,7 @@
  * cluster (who leads, membership) are here too; databases and statements
  * are in dqlite_client_sql.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,6 +23,18 @@
 #include "dcos/dqlite_client.h"
 #include "dcos/dqlite_wire.h"
 #include "dqlite_client_int.h"
+
+/* where connections leave from (dqlite_client_set_source); a process-wide
+ * setting made once at start-up */
+static struct sockaddr_in source;
+
+void
+dqlite_client_set_source(const char *ip)
+{
+	memset(&source, 0, sizeof(source));
+	if (ip && ip[0] && inet_pton(AF_INET, ip, &source.sin_addr) == 1)
+		source.sin_family = AF_INET;
+}
 
 static int64_t
 now_ms(void)
@@ -116,6 +129,9 @@ connect_one(const struct addrinfo *ai, int64_t deadline)
 	    SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd == -1)
 		return -1;
+	if (ai->ai_family == AF_INET && source.sin_family == AF_INET &&
+	    bind(fd, (struct sockaddr *)&source, sizeof(source)) == -1)
+		goto fail;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) == -1)
 			goto fail;

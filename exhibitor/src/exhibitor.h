@@ -123,7 +123,13 @@ const char *guard_node_address(const struct exhibitor *ex, char *buf,
     size_t size);
 
 /* guard_check.c */
-enum { GUARD_BAD = -1, GUARD_REQUEST = 0, GUARD_CONNECT = 1 };
+enum {
+	GUARD_BAD = -1,
+	GUARD_REQUEST = 0,    /* anyone may send it */
+	GUARD_CONNECT = 1,    /* a Raft stream: masters only, to a member */
+	GUARD_MEMBERSHIP = 2, /* ADD (address set), ASSIGN, REMOVE, TRANSFER:
+	                         masters only */
+};
 int guard_check(uint8_t type, const uint8_t *body, size_t len,
     char *address, size_t asize, char *why, size_t wsize);
 

@@ -14,7 +14,10 @@
  *     members. Raft's own messages cannot be checked here, so CONNECT is
  *     only accepted from the address of a master in --master_list, naming
  *     a member address (members dial each other from their --ip, see
- *     member.c), and from then on bytes pass through unchanged.
+ *     member.c), and from then on bytes pass through unchanged. Requests
+ *     that change the membership or move leadership (ADD, ASSIGN, REMOVE,
+ *     TRANSFER) are taken from masters only too, and ADD only for members
+ *     of the list, so no one else can make a stranger a member.
  * Anything else closes that one connection; the member carries on.
  */
 #include <arpa/inet.h>
@@ -189,12 +192,13 @@ node_connect(struct gconn *gc)
 	return 0;
 }
 
-/* Raft streams only between members. */
+/* Raft streams and membership changes come from masters only, and name
+ * members (address "" when the request names none). */
 static int
-connect_allowed(struct gconn *gc, const char *address)
+from_master(struct gconn *gc, const char *address)
 {
 	struct exhibitor *ex = gc->g->ex;
-	int from = 0, to = 0;
+	int from = 0, to = address[0] == '\0';
 
 	for (size_t i = 0; i < ex->nmembers; i++) {
 		from |= strcmp(ex->members[i].ip, gc->peer) == 0;
@@ -226,9 +230,11 @@ take_request(struct gconn *gc, struct evbuffer *in)
 	verdict = guard_check(type, evbuffer_pullup(in, (ssize_t)size) +
 	    sizeof(hdr), size - sizeof(hdr), address, sizeof(address), why,
 	    sizeof(why));
-	if (verdict == GUARD_CONNECT && !connect_allowed(gc, address)) {
-		snprintf(why, sizeof(why), "a member connection (as %s) from "
-		    "outside the master list", address);
+	if ((verdict == GUARD_CONNECT || verdict == GUARD_MEMBERSHIP) &&
+	    !from_master(gc, address)) {
+		snprintf(why, sizeof(why), "%s%s from outside the master list",
+		    verdict == GUARD_CONNECT ? "a member connection as " :
+		    "a membership change ", address[0] ? address : "");
 		verdict = GUARD_BAD;
 	}
 	if (verdict == GUARD_BAD) {

@@ -5,7 +5,9 @@
  * bad format answers twice, an ADD of id 0 asserts). So every request is
  * decoded here first, field by field, as the server will read it, and
  * anything that does not decode or that the server cannot handle safely
- * closes the connection instead.
+ * closes the connection instead. Requests that change who is a member or
+ * who leads (and CONNECT, which starts a Raft stream) are flagged so the
+ * guard takes them from masters only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,17 +35,21 @@ guard_check(uint8_t type, const uint8_t *body, size_t len, char *address,
 	const char *s, *t;
 	uint64_t a, b;
 	uint32_t x, y;
-	int bad;
+	int bad = 1;
 
 	switch (type) {
 	case DQLITE_REQ_LEADER:
 	case DQLITE_REQ_CLIENT:
 	case DQLITE_REQ_INTERRUPT:
-	case DQLITE_REQ_REMOVE:
-	case DQLITE_REQ_TRANSFER:
 	case DQLITE_REQ_WEIGHT:
 		bad = u64(&c, &a);
 		break;
+	case DQLITE_REQ_REMOVE:
+	case DQLITE_REQ_TRANSFER:
+		if (u64(&c, &a))
+			break;
+		address[0] = '\0';
+		return GUARD_MEMBERSHIP;
 	case DQLITE_REQ_OPEN:
 		bad = text(&c, &s) || u64(&c, &a) || text(&c, &t);
 		break;
@@ -65,19 +71,22 @@ guard_check(uint8_t type, const uint8_t *body, size_t len, char *address,
 	case DQLITE_REQ_CONNECT:
 	case DQLITE_REQ_ADD:
 		bad = u64(&c, &a) || text(&c, &s) || a == 0 || s[0] == '\0';
-		if (!bad && type == DQLITE_REQ_CONNECT) {
-			if (strlen(s) >= asize) {
-				snprintf(why, wsize, "connect: address too long");
-				return GUARD_BAD;
-			}
-			snprintf(address, asize, "%s", s);
-			return GUARD_CONNECT;
+		if (bad)
+			break;
+		if (strlen(s) >= asize) {
+			snprintf(why, wsize, "address too long");
+			return GUARD_BAD;
 		}
-		break;
+		snprintf(address, asize, "%s", s);
+		return type == DQLITE_REQ_CONNECT ? GUARD_CONNECT :
+		    GUARD_MEMBERSHIP;
 	case DQLITE_REQ_ASSIGN:
 		bad = u64(&c, &a) || (c.left && (u64(&c, &b) ||
 		    b > DQLITE_CLIENT_SPARE));
-		break;
+		if (bad)
+			break;
+		address[0] = '\0';
+		return GUARD_MEMBERSHIP;
 	case DQLITE_REQ_DUMP:
 		bad = text(&c, &s);
 		break;

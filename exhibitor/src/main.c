@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "dcos/daemon.h"
+#include "dcos/dqlite_client.h"
 #include "dcos/flags.h"
 #include "dcos/http_server.h"
 #include "dcos/log.h"
@@ -29,6 +30,8 @@ setup(struct exhibitor *ex)
 
 	if (member_lock(ex->f.data_dir, err, sizeof(err)) == -1)
 		goto fail;
+	/* members take membership requests from masters' addresses only */
+	dqlite_client_set_source(ex->f.ip);
 	ex->http = http_server_new(ex->base, NULL);
 	api_routes(ex);
 	if (http_server_listen(ex->http, ex->f.ip, ex->f.port, err,

@@ -23,7 +23,7 @@ check(struct req *r, int type, char *address)
 	int v = guard_check((uint8_t)type, r->b.p + DQLITE_WIRE_HEADER,
 	    r->b.len - DQLITE_WIRE_HEADER, addr, sizeof(addr), why, sizeof(why));
 
-	if (address && v == GUARD_CONNECT)
+	if (address && (v == GUARD_CONNECT || v == GUARD_MEMBERSHIP))
 		strcpy(address, addr);
 	dqlite_wire_buf_free(&r->b);
 	return v;
@@ -61,7 +61,16 @@ test_well_formed_requests_pass(void **state)
 	dqlite_wire_begin(&r.b, DQLITE_REQ_ASSIGN);
 	dqlite_wire_put_u64(&r.b, 5);
 	dqlite_wire_put_u64(&r.b, DQLITE_CLIENT_VOTER);
-	assert_int_equal(check(&r, DQLITE_REQ_ASSIGN, NULL), GUARD_REQUEST);
+	assert_int_equal(check(&r, DQLITE_REQ_ASSIGN, NULL), GUARD_MEMBERSHIP);
+
+	dqlite_wire_begin(&r.b, DQLITE_REQ_ADD);
+	dqlite_wire_put_u64(&r.b, 5);
+	dqlite_wire_put_text(&r.b, "10.0.0.3:2181");
+	assert_int_equal(check(&r, DQLITE_REQ_ADD, addr), GUARD_MEMBERSHIP);
+	assert_string_equal(addr, "10.0.0.3:2181");
+	dqlite_wire_begin(&r.b, DQLITE_REQ_TRANSFER);
+	dqlite_wire_put_u64(&r.b, 0);
+	assert_int_equal(check(&r, DQLITE_REQ_TRANSFER, NULL), GUARD_MEMBERSHIP);
 
 	dqlite_wire_begin(&r.b, DQLITE_REQ_CONNECT);
 	dqlite_wire_put_u64(&r.b, 9);

@@ -94,25 +94,27 @@ def dqlite_garbage(host, port, seed):
     def header(words, kind):
         return struct.pack("<IBBH", words, kind, rnd.choice([0, 1, 255]), 0)
 
-    def text(s):
-        b = s.encode() + b"\0"
-        return b + b"\0" * (-len(b) % 8)
-
     payloads = []
     for kind in list(range(0, 22)) * 3:
         words = rnd.choice([0, 1, 2, 3, 5, 20])
         body = bytes(rnd.getrandbits(8) for _ in range(words * 8))
         payloads.append(hello + header(words, kind) + body)
         payloads.append(hello + header(words, kind) + body * 2)  # overlapping
-    connect = struct.pack("<Q", 7) + text(f"{host}:{port}")
+    connect = struct.pack("<Q", 7) + wire_text(f"{host}:{port}")
     for _ in range(20):
         junk = bytes(rnd.getrandbits(8) for _ in range(rnd.choice([8, 24, 500])))
         payloads.append(hello + header(len(connect) // 8, 11) + connect +
                         struct.pack("<QQQ", 1, rnd.randrange(1, 12), 8) + junk)
     payloads.append(hello + header(1, 18) + struct.pack("<Q", 5))  # DESCRIBE
-    payloads.append(hello + header(2, 12) + struct.pack("<Q", 0) + text("x"))
+    payloads.append(hello + header(2, 12) + struct.pack("<Q", 0) +
+                    wire_text("x"))
     payloads.append(struct.pack("<IBBH", 0xffffffff, 8, 0, 0) * 2)
     garbage_tcp(host, port, payloads)
+
+
+def wire_text(s):
+    b = s.encode() + b"\0"
+    return b + b"\0" * (-len(b) % 8)
 
 
 def test_garbage_on_store_and_http_ports_does_not_crash_the_member(cluster):
@@ -121,6 +123,14 @@ def test_garbage_on_store_and_http_ports_does_not_crash_the_member(cluster):
     follower = next(m for m in members if m is not leader)
     probe = start_probe(cluster, members)
     assert put(probe, "before", "1").status_code == 201
+    configuration = dqlite_shell(members, ".cluster")
+
+    # a well-formed request to add a stranger, from outside the master list
+    body = struct.pack("<Q", 77) + wire_text("127.9.9.9:2181")
+    with socket.create_connection((leader.ip, STORE_PORT), timeout=5) as s:
+        s.sendall(struct.pack("<Q", 1) + struct.pack("<IBBH", len(body) // 8,
+                                                     12, 0, 0) + body)
+        assert s.recv(64) == b""  # closed, unanswered
 
     for m in (leader, follower):
         garbage_tcp(m.ip, HTTP_PORT)
@@ -139,3 +149,4 @@ def test_garbage_on_store_and_http_ports_does_not_crash_the_member(cluster):
     assert dqlite_shell(members, "SELECT k FROM probe_kv ORDER BY k"
                         ).split() == ["after", "before"]
     assert "ok" in dqlite_shell(members, "SELECT * FROM pragma_integrity_check")
+    assert dqlite_shell(members, ".cluster") == configuration

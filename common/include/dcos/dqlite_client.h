@@ -55,6 +55,11 @@ struct dqlite_member {
 	int role; /* enum dqlite_client_role */
 };
 
+/* Every later connection of this process leaves from this IPv4 address
+ * (dcos-exhibitor: members accept membership requests from masters only).
+ * NULL or "" for the kernel's choice. Call before any connect. */
+void dqlite_client_set_source(const char *ip);
+
 /* Connects to "host:port" and sends the protocol handshake. timeout_ms
  * bounds the connect and, later, each request. NULL on failure. */
 struct dqlite_client *dqlite_client_connect(const char *address,
