@@ -2,6 +2,7 @@
 writing through our store client, and the dqlite shell reading each
 member's own copy to check what landed where."""
 
+import shutil
 import threading
 import time
 
@@ -39,6 +40,45 @@ def test_writes_through_any_member_land_on_all(cluster, n):
 
 def member_rows(member):
     return member_copy(member, "SELECT k, v FROM probe_kv")
+
+
+def test_replaced_members_with_empty_disks_rejoin(cluster):
+    members = start_members(cluster, 3)
+    wait_serving(members)
+    probe = start_probe(cluster, members)
+    for i in range(5):
+        assert put(probe, f"r{i}", "before").status_code == 201
+    # the first master bootstrapped the cluster (node id 1); replace it,
+    # then another one, each with a new empty disk at the same address
+    for m in (members[0], members[2]):
+        assert m.daemon.stop() == 0
+        shutil.rmtree(m.data_dir)
+        m.daemon.start()
+        wait_serving(members)
+        assert put(probe, f"after-{m.ip}", "x").status_code == 201
+    want = {f"r{i}" for i in range(5)} | {f"after-{m.ip}"
+                                          for m in (members[0], members[2])}
+    wait_keys_everywhere(members, want)
+    voters = [line.split("|") for line in
+              dqlite_shell(members, ".cluster").split()]
+    assert sorted(v[1] for v in voters) == sorted(m.address for m in members)
+    assert all(v[2] == "voter" for v in voters)
+    assert "1" not in [v[0] for v in voters]  # the old id 1 entry is gone
+    assert "removing the old membership" in members[0].daemon.log()
+
+
+def test_one_component_on_every_master_migrates_its_schema_once(cluster):
+    members = start_members(cluster, 3)
+    wait_serving(members)
+    # five copies of one component start at once on a fresh store, each
+    # upgrading the same schema: none may fail on the others' work
+    probes = [start_probe(cluster, members, wait=False) for _ in range(5)]
+    for p in probes:
+        p.wait_healthy(timeout=40)
+    assert dqlite_shell(members, "SELECT version FROM schema_versions WHERE "
+                        "component = 'probe'").strip() == "1"
+    upgraded = sum("upgraded to version 1" in p.log() for p in probes)
+    assert upgraded == 1, [p.log_tail(5) for p in probes]
 
 
 class Writer(threading.Thread):

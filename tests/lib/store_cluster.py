@@ -90,11 +90,11 @@ def store_url(members):
     return "dqlite://" + ",".join(m.address for m in members) + "/" + DB
 
 
-def start_probe(cluster, members, name=None, extra=()):
+def start_probe(cluster, members, name=None, extra=(), wait=True):
     ip = cluster.ip()
     argv = [bin_path("libdcos-probe"), f"--ip={ip}", "--port=7000",
             f"--store={store_url(members)}", *extra]
-    d = cluster.start(name or f"probe-{ip}", argv,
+    d = cluster.start(name or f"probe-{ip}", argv, wait=wait,
                       health=f"http://{ip}:7000/health", start_timeout=40)
     d.url = f"http://{ip}:7000"
     return d
