@@ -12,7 +12,7 @@
 
 #define MAX_MEMBERS 16
 #define CONNECT_TIMEOUT_MS 2000  /* asking one member who leads */
-#define REQUEST_TIMEOUT_MS 10000 /* one statement, a quorum commit included */
+#define REQUEST_TIMEOUT_MS 5000 /* one statement, a quorum commit included */
 #define RESOLVE_SECS 20.0
 #define STMT_CACHE 32
 #define BUSY_SECS 5.0 /* waiting for other writers before UNAVAILABLE */

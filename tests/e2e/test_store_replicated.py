@@ -3,6 +3,7 @@ writing through our store client, and the dqlite shell reading each
 member's own copy to check what landed where."""
 
 import shutil
+import signal
 import threading
 import time
 
@@ -143,6 +144,49 @@ def test_killing_the_leader_loses_no_acknowledged_write(cluster):
     leader.daemon.start()
     wait_serving(members)
     wait_keys_everywhere([leader], acked)
+
+
+def test_a_frozen_leader_neither_loses_nor_repeats_writes(cluster):
+    """Appends (not idempotent) while the leader freezes mid-stream: the
+    client cannot tell whether the write in flight committed, finds out
+    from the new leader, and every append is applied exactly once."""
+    members = start_members(cluster, 3)
+    leader = wait_serving(members)
+    probe = start_probe(cluster, members)
+    acked, failed = [], []
+    stop = threading.Event()
+
+    def append():
+        s = requests.Session()
+        while not stop.is_set():
+            try:
+                r = s.post(probe.url + "/kv/counter", data=".", timeout=60)
+                (acked if r.status_code == 201 else failed).append(r.text)
+            except requests.RequestException as e:
+                failed.append(str(e))
+
+    writer = threading.Thread(target=append, daemon=True)
+    writer.start()
+    wait_for(lambda: len(acked) >= 30, timeout=30, what="30 appends")
+    leader.daemon.signal(signal.SIGSTOP)
+    frozen_at = len(acked)
+    wait_for(lambda: len(acked) >= frozen_at + 30, timeout=60,
+             what="appends to resume on a new leader")
+    leader.daemon.kill()
+    stop.set()
+    writer.join(timeout=70)
+
+    survivors = [m for m in members if m is not leader]
+    value = dqlite_shell(survivors, "SELECT v FROM probe_kv WHERE k = "
+                         "'counter'").strip()
+    resolved = [line for line in probe.log().splitlines()
+                if "commit outcome unknown" in line or "was applied" in line
+                or "was not applied" in line]
+    print(f"\n{len(acked)} appends acknowledged, {len(failed)} failed, "
+          f"{len(value)} applied; " + " / ".join(resolved))
+    assert len(acked) <= len(value) <= len(acked) + len(failed)
+    if not failed:
+        assert len(value) == len(acked)
 
 
 def test_quorum_one_member_down_writable_two_down_not(cluster):
