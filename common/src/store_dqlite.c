@@ -344,6 +344,8 @@ classify(const char *sql)
 	return K_WRITE;
 }
 
+/* dqlite answers sqlite3_changes() and the last rowid of the connection,
+ * which are stale after anything but an INSERT, UPDATE or DELETE. */
 static void
 dml_result(const char *sql, struct store_stmt_result *out)
 {

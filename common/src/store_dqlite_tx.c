@@ -171,6 +171,3 @@ dq_in_tx(struct dq *d, const char *sql, const struct store_val *params,
 	}
 	return dq_fail(d, &e, sql, err);
 }
-
-/* dqlite answers sqlite3_changes() and the last rowid of the connection,
- * which are stale after anything but an INSERT, UPDATE or DELETE. */
