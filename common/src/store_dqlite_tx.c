@@ -68,7 +68,7 @@ dq_resolve(struct dq *d, int64_t seq, const char *why, struct store_err *err)
 			    "was applied: %s", d->db, why, RESOLVE_SECS, last.msg);
 		}
 		nanosleep(&(struct timespec){ 0, (long)(delay * 1e9) }, NULL);
-		delay = delay * 2 > 0.8 ? 0.8 : delay * 2;
+		delay = delay * 2 > 0.001 ? 0.001 : delay * 2;
 	}
 }
 
