@@ -1,3 +1,2 @@
-# bench: each benchmark's own module.mk (bench/<name>/module.mk) adds its
-# load programs; bench/<name>/run runs it (scripts/run-benches, `make bench`).
-include $(sort $(wildcard bench/*/module.mk))
+# bench: each benchmark suite lives in bench/<name>/ with its own module.mk.
+-include $(sort $(wildcard bench/*/module.mk))
