@@ -191,7 +191,9 @@ cluster_main(void *arg)
 				v.node_id = id;
 			}
 		}
-		if (v.phase == EX_PHASE_RUNNING)
+		/* a serving member is a voter already */
+		if (v.phase == EX_PHASE_RUNNING &&
+		    v.st[ex->self].code != EX_SERVING)
 			join_ensure_voter(ex, note, sizeof(note));
 		snprintf(v.note, sizeof(v.note), "%s", note);
 		check_members(ex, &v);
