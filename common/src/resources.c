@@ -214,8 +214,8 @@ str_cmp(const void *a, const void *b)
 static bool
 set_has(const struct resource *res, const char *item)
 {
-	return bsearch(&item, res->items, res->nitems, sizeof(char *),
-	    str_cmp) != NULL;
+	return res->nitems > 0 && bsearch(&item, res->items, res->nitems,
+	    sizeof(char *), str_cmp) != NULL;
 }
 
 static void
