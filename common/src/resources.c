@@ -823,7 +823,9 @@ attributes_parse(const char *text, struct attributes *out, char *err,
 			if (parse_ranges(colon + 1, &tmp) == 0 &&
 			    tmp.nranges <= sizeof(at->ranges) / sizeof(at->ranges[0])) {
 				at->type = ATTR_RANGES;
-				memcpy(at->ranges, tmp.ranges, tmp.nranges * sizeof(*tmp.ranges));
+				if (tmp.nranges) /* "[]" has none */
+					memcpy(at->ranges, tmp.ranges,
+					    tmp.nranges * sizeof(*tmp.ranges));
 				at->nranges = tmp.nranges;
 			}
 			resource_clear(&tmp);

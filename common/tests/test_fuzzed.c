@@ -29,11 +29,27 @@ test_set_resource_with_a_first_item_parses(void **state)
 	resources_free(&r);
 }
 
+static void
+test_attribute_with_empty_ranges_parses(void **state)
+{
+	struct attributes a;
+	char err[256], buf[64];
+
+	/* "[]" copied zero ranges from a NULL array */
+	assert_int_equal(attributes_parse("ports:[];rack:r1", &a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(attribute_text(attributes_find(&a, "ports"), buf,
+	    sizeof(buf)), "[]");
+	attributes_free(&a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_resource_with_a_first_item_parses),
+		cmocka_unit_test(test_attribute_with_empty_ranges_parses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
