@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,87 @@ json_get_array(const json_t *obj, const char *base, const char *key,
 	}
 	*out = v;
 	return 1;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (at most left bytes),
+ * or 0 when there is none (RFC 3629, as jansson checks it). */
+static size_t
+utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool
+json_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (len > 0) {
+		size_t n = utf8_seq(p, len);
+
+		if (n == 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+char *
+json_utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t left = strlen(s);
+
+	while (left > 0) {
+		size_t n = utf8_seq(p, left);
+
+		if (n == 0) {
+			/* a lead byte whose sequence runs past the end: cut there */
+			if (p[0] >= 0xc2 && p[0] <= 0xf4 && left < 4) {
+				size_t i = 1;
+
+				while (i < left && (p[i] & 0xc0) == 0x80)
+					i++;
+				if (i == left) {
+					*p = '\0';
+					break;
+				}
+			}
+			*p = '?';
+			n = 1;
+		}
+		p += n;
+		left -= n;
+	}
+	return s;
 }
 
 json_t *

@@ -438,6 +438,13 @@ parse_entry(const char *name, const char *role, const char *value,
 		    item = strtok_r(NULL, ",", &save)) {
 			while (isspace((unsigned char)*item))
 				item++;
+			if (!json_utf8_valid(item, strlen(item))) {
+				free(copy);
+				resource_clear(&tmp);
+				snprintf(err, errlen, "bad set item in resource "
+				    "'%s': not UTF-8", name);
+				return -1;
+			}
 			if (*item)
 				set_add(&tmp, item);
 		}
@@ -517,8 +524,15 @@ resources_parse(const char *text, const char *default_role,
 			*close = '\0';
 			role = paren + 1;
 		}
-		if (*name == '\0' || strlen(name) >= sizeof(out->v->name)) {
+		if (*name == '\0' || strlen(name) >= sizeof(out->v->name) ||
+		    !json_utf8_valid(name, strlen(name))) {
 			snprintf(err, errlen, "bad resource name '%s'", name);
+			rc = -1;
+			break;
+		}
+		if (!json_utf8_valid(role, strlen(role))) {
+			snprintf(err, errlen, "bad role in resource '%s': not "
+			    "UTF-8", name);
 			rc = -1;
 			break;
 		}
@@ -807,6 +821,11 @@ attributes_parse(const char *text, struct attributes *out, char *err,
 		if (strlen(tok) >= sizeof(at->name) || strlen(colon + 1) >=
 		    sizeof(at->text)) {
 			snprintf(err, errlen, "attribute '%s' is too long", tok);
+			goto fail;
+		}
+		if (!json_utf8_valid(tok, strlen(tok)) ||
+		    !json_utf8_valid(colon + 1, strlen(colon + 1))) {
+			snprintf(err, errlen, "attribute '%s' is not UTF-8", tok);
 			goto fail;
 		}
 		out->v = realloc(out->v, (out->n + 1) * sizeof(*out->v));

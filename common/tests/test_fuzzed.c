@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "dcos/json.h"
 #include "dcos/resources.h"
 
 static void
@@ -44,12 +45,51 @@ test_attribute_with_empty_ranges_parses(void **state)
 	attributes_free(&a);
 }
 
+static void
+test_utf8_checks_and_repairs_what_jansson_would_refuse(void **state)
+{
+	char cut[] = "caf\xc3", bad[] = "a\xff" "b\xed\xa0\x80" "c", ok[] = "gr\xc3\xbc\xc3\x9f";
+
+	assert_true(json_utf8_valid("gr\xc3\xbc\xc3\x9f \xf0\x9f\x98\x80", 11));
+	assert_false(json_utf8_valid("\xf0ort", 4));
+	assert_false(json_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	assert_false(json_utf8_valid("\xed\xa0\x80", 3));     /* a surrogate */
+	assert_false(json_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	assert_string_equal(json_utf8_repair(cut), "caf");
+	assert_string_equal(json_utf8_repair(bad), "a?b???c");
+	assert_string_equal(json_utf8_repair(ok), "gr\xc3\xbc\xc3\x9f");
+}
+
+static void
+test_resources_that_json_cannot_carry_are_refused(void **state)
+{
+	struct resources r;
+	struct attributes a;
+	char err[256];
+
+	/* accepted, then silently missing from the v1 and summary forms */
+	assert_int_equal(resources_parse("cpus:4;\xf0orts:[1-2]", "*", &r, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad resource name"));
+	assert_int_equal(resources_parse("cpus(\xff):1", "*", &r, err,
+	    sizeof(err)), -1);
+	assert_int_equal(resources_parse("disks:{a,\xc3}", "*", &r, err,
+	    sizeof(err)), -1);
+	assert_int_equal(attributes_parse("rack:r\xff", &a, err, sizeof(err)),
+	    -1);
+	assert_int_equal(resources_parse("cpus(r\xc3\xb4le):1", "*", &r, err,
+	    sizeof(err)), 0);
+	resources_free(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_resource_with_a_first_item_parses),
 		cmocka_unit_test(test_attribute_with_empty_ranges_parses),
+		cmocka_unit_test(test_utf8_checks_and_repairs_what_jansson_would_refuse),
+		cmocka_unit_test(test_resources_that_json_cannot_carry_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,16 @@ json_t *json_parse(const char *buf, size_t len, struct json_errs *e);
  * Caller frees with free(). */
 char *json_compact(const json_t *v);
 
+/* UTF-8, as JSON strings must be (jansson refuses anything else, so text
+ * from the network or the command line is checked or repaired before it
+ * goes into a JSON reply). json_utf8_valid: s[0..len) is well-formed
+ * UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+ * json_utf8_repair: makes the NUL-terminated s well-formed in place, each
+ * byte that is not part of a valid sequence becoming '?' (a sequence cut
+ * short by truncation at the end is dropped). Returns s. */
+bool json_utf8_valid(const char *s, size_t len);
+char *json_utf8_repair(char *s);
+
 /* Member access without error collection; NULL/default when absent. */
 const char *json_str_or(const json_t *obj, const char *key, const char *def);
 double json_num_or(const json_t *obj, const char *key, double def);
