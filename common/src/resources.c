@@ -13,6 +13,10 @@
 
 #include "dcos/resources.h"
 
+/* The largest scalar either form takes (far past any machine, and small
+ * enough that fixed() stays exact and finite). */
+#define SCALAR_MAX 1e15
+
 static double
 fixed(double v)
 {
@@ -454,10 +458,10 @@ parse_entry(const char *name, const char *role, const char *value,
 		tmp.type = RES_SCALAR;
 		tmp.scalar = strtod(value, &end);
 		if (errno || end == value || *end || !isfinite(tmp.scalar) ||
-		    tmp.scalar < 0) {
+		    tmp.scalar < 0 || tmp.scalar > SCALAR_MAX) {
 			snprintf(err, errlen, "bad value '%s' for resource '%s': "
-			    "expected a non-negative number, [a-b] ranges or {a,b}",
-			    value, name);
+			    "expected a number from 0 to %g, [a-b] ranges or {a,b}",
+			    value, name, SCALAR_MAX);
 			return -1;
 		}
 		tmp.scalar = fixed(tmp.scalar);
@@ -655,7 +659,7 @@ resources_from_v1(const json_t *arr, const char *path, struct resources *out,
 			json_path_key(vp, sizeof(vp), p, "scalar");
 			tmp.type = RES_SCALAR;
 			if (json_get_object(o, p, "scalar", JF_REQUIRED, &val, e) != 1 ||
-			    json_get_double(val, vp, "value", JF_REQUIRED, 0, 1e15,
+			    json_get_double(val, vp, "value", JF_REQUIRED, 0, SCALAR_MAX,
 			    &tmp.scalar, e) != 1)
 				continue;
 			tmp.scalar = fixed(tmp.scalar);

@@ -82,6 +82,24 @@ test_resources_that_json_cannot_carry_are_refused(void **state)
 	resources_free(&r);
 }
 
+static void
+test_text_scalars_have_the_same_bound_as_v1(void **state)
+{
+	struct resources r;
+	char err[256];
+
+	/* 1e306 became infinite in fixed point; 3e67 passed the text form
+	 * but not the v1 form the master reads */
+	assert_int_equal(resources_parse("cpus:1e306", "*", &r, err,
+	    sizeof(err)), -1);
+	assert_int_equal(resources_parse("mem:3e67", "*", &r, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "mem"));
+	assert_int_equal(resources_parse("mem:1e15", "*", &r, err,
+	    sizeof(err)), 0);
+	resources_free(&r);
+}
+
 int
 main(void)
 {
@@ -90,6 +108,7 @@ main(void)
 		cmocka_unit_test(test_attribute_with_empty_ranges_parses),
 		cmocka_unit_test(test_utf8_checks_and_repairs_what_jansson_would_refuse),
 		cmocka_unit_test(test_resources_that_json_cannot_carry_are_refused),
+		cmocka_unit_test(test_text_scalars_have_the_same_bound_as_v1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
