@@ -664,7 +664,7 @@ resources_from_v1(const json_t *arr, const char *path, struct resources *out,
 				continue;
 			tmp.scalar = fixed(tmp.scalar);
 		} else if (!strcmp(type, "RANGES")) {
-			const json_t *list, *rg;
+			const json_t *list = NULL, *rg; /* absent: no ranges */
 			size_t k;
 
 			tmp.type = RES_RANGES;
@@ -687,7 +687,7 @@ resources_from_v1(const json_t *arr, const char *path, struct resources *out,
 			}
 			ranges_normalize(&tmp);
 		} else if (!strcmp(type, "SET")) {
-			const json_t *items, *it;
+			const json_t *items = NULL, *it; /* absent: no items */
 			size_t k;
 
 			tmp.type = RES_SET;

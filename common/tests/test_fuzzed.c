@@ -100,6 +100,30 @@ test_text_scalars_have_the_same_bound_as_v1(void **state)
 	resources_free(&r);
 }
 
+static void
+test_v1_ranges_and_sets_without_their_lists_are_empty(void **state)
+{
+	const char *docs[] = {
+		"[{\"name\":\"ports\",\"type\":\"RANGES\",\"ranges\":{}}]",
+		"[{\"name\":\"disks\",\"type\":\"SET\",\"set\":{}}]",
+		"[{\"name\":\"disks\",\"type\":\"SET\",\"set\":{\"item\":null}}]",
+	};
+
+	/* the absent list was read from an uninitialized pointer */
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct json_errs e;
+		struct resources r;
+		json_t *v = json_loads(docs[i], 0, NULL);
+
+		json_errs_init(&e);
+		assert_int_equal(resources_from_v1(v, "", &r, &e), 0);
+		assert_true(resources_empty(&r));
+		resources_free(&r);
+		json_errs_free(&e);
+		json_decref(v);
+	}
+}
+
 int
 main(void)
 {
@@ -109,6 +133,7 @@ main(void)
 		cmocka_unit_test(test_utf8_checks_and_repairs_what_jansson_would_refuse),
 		cmocka_unit_test(test_resources_that_json_cannot_carry_are_refused),
 		cmocka_unit_test(test_text_scalars_have_the_same_bound_as_v1),
+		cmocka_unit_test(test_v1_ranges_and_sets_without_their_lists_are_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
