@@ -170,7 +170,9 @@ ranges_format(const struct res_range *v, size_t n, char *buf, size_t size)
 	return buf;
 }
 
-/* "[1-5,7-9]" or "[1-5, 7-9]"; 0 or -1 */
+/* "[1-5,7-9]" or "[1-5, 7-9]"; 0 or -1. Bounds are plain decimal
+ * numbers up to INT64_MAX (what the v1 JSON form carries): strtoull alone
+ * would also take "-5" (as 2^64 - 5) and " +5". */
 static int
 parse_ranges(const char *s, struct resource *res)
 {
@@ -188,12 +190,16 @@ parse_ranges(const char *s, struct resource *res)
 		if (*s == ']')
 			break;
 		errno = 0;
+		if (!isdigit((unsigned char)*s))
+			return -1;
 		b = strtoull(s, &end, 10);
-		if (end == s || errno || *end != '-')
+		if (errno || b > INT64_MAX || *end != '-')
 			return -1;
 		s = end + 1;
+		if (!isdigit((unsigned char)*s))
+			return -1;
 		e = strtoull(s, &end, 10);
-		if (end == s || errno || e < b)
+		if (errno || e > INT64_MAX || e < b)
 			return -1;
 		s = end;
 		ranges_push(res, b, e);

@@ -124,6 +124,24 @@ test_v1_ranges_and_sets_without_their_lists_are_empty(void **state)
 	}
 }
 
+static void
+test_range_bounds_are_plain_numbers_the_v1_form_can_carry(void **state)
+{
+	const char *bad[] = { "ports:[0--5]", "ports:[-1-5]", "ports:[1- 5]",
+		"ports:[+1-5]", "ports:[1-9223372036854775808]" };
+	struct resources r;
+	char err[256];
+
+	/* "-5" was read as 2^64 - 5 */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(resources_parse(bad[i], "*", &r, err,
+		    sizeof(err)), -1);
+	assert_int_equal(resources_parse("ports:[ 1-5 , 9223372036854775807-"
+	    "9223372036854775807 ]", "*", &r, err, sizeof(err)), 0);
+	assert_int_equal(resources_find(&r, "ports", "*")->nranges, 2);
+	resources_free(&r);
+}
+
 int
 main(void)
 {
@@ -134,6 +152,7 @@ main(void)
 		cmocka_unit_test(test_resources_that_json_cannot_carry_are_refused),
 		cmocka_unit_test(test_text_scalars_have_the_same_bound_as_v1),
 		cmocka_unit_test(test_v1_ranges_and_sets_without_their_lists_are_empty),
+		cmocka_unit_test(test_range_bounds_are_plain_numbers_the_v1_form_can_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
