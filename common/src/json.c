@@ -33,26 +33,32 @@ json_errs_count(const struct json_errs *e)
 void
 json_errs_add(struct json_errs *e, const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], where[JSON_PATH_MAX];
 	json_t *entry;
 	size_t i;
 	va_list ap;
 
+	/* jansson takes only UTF-8, and a message can quote a truncated
+	 * token (jansson's own error texts do) or be cut here: repaired, or
+	 * the error would be silently lost */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	json_utf8_repair(msg);
+	snprintf(where, sizeof(where), "%s", path);
+	json_utf8_repair(where);
 
 	/* one entry per path; a second problem at the same path is appended */
 	json_array_foreach(e->details, i, entry) {
 		if (strcmp(json_string_value(json_object_get(entry, "path")),
-		    path) == 0) {
+		    where) == 0) {
 			json_array_append_new(json_object_get(entry, "errors"),
 			    json_string(msg));
 			return;
 		}
 	}
 	json_array_append_new(e->details, json_pack("{s:s, s:[s]}", "path",
-	    path, "errors", msg));
+	    where, "errors", msg));
 }
 
 const char *

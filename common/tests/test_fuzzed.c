@@ -142,6 +142,39 @@ test_range_bounds_are_plain_numbers_the_v1_form_can_carry(void **state)
 	resources_free(&r);
 }
 
+static void
+test_errors_quoting_cut_utf8_are_recorded(void **state)
+{
+	const char body[] = "{\"j\\ud83\xf0\x9f\x98\x80" "ed\\u";
+	char type[700] = "x", doc[800], buf[600];
+	struct json_errs e;
+	struct resources r;
+	json_t *v;
+
+	/* jansson's message quotes half of the emoji: the error was dropped
+	 * and a bad body reported "no error" */
+	json_errs_init(&e);
+	assert_null(json_parse(body, strlen(body), &e));
+	assert_int_equal(json_errs_count(&e), 1);
+	assert_string_not_equal(json_errs_first(&e, buf, sizeof(buf)),
+	    "no error");
+	json_errs_free(&e);
+
+	/* an unknown resource type cut mid-character in the message: the
+	 * error was dropped and the bad resource silently accepted */
+	for (int i = 0; i < 300; i++)
+		strcat(type, "\xc3\xa9");
+	snprintf(doc, sizeof(doc), "[{\"name\":\"cpus\",\"type\":\"%s\"}]",
+	    type);
+	v = json_loads(doc, 0, NULL);
+	assert_non_null(v);
+	json_errs_init(&e);
+	assert_int_equal(resources_from_v1(v, "/resources", &r, &e), -1);
+	assert_int_equal(json_errs_count(&e), 1);
+	json_errs_free(&e);
+	json_decref(v);
+}
+
 int
 main(void)
 {
@@ -153,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_text_scalars_have_the_same_bound_as_v1),
 		cmocka_unit_test(test_v1_ranges_and_sets_without_their_lists_are_empty),
 		cmocka_unit_test(test_range_bounds_are_plain_numbers_the_v1_form_can_carry),
+		cmocka_unit_test(test_errors_quoting_cut_utf8_are_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
