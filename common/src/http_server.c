@@ -160,6 +160,9 @@ http_reply_error(struct http_req *req, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* messages quote what clients sent (paths, ids, values): JSON takes
+	 * only UTF-8, and json_pack would fail (and the reply abort) */
+	json_utf8_repair(msg);
 	http_reply_json(req, status, json_pack("{s:s}", "message", msg));
 }
 

@@ -1,0 +1,43 @@
+"""What the HTTP fuzzer (fuzz/http_server.c) found, end to end through
+libdcos-probe: request bytes a client can send that used to abort every
+libdcos daemon. Each answer must be a JSON error, and the daemon lives."""
+
+import socket
+
+import requests
+
+from harness import bin_path
+
+
+def start_probe(cluster):
+    ip = cluster.ip()
+    d = cluster.start("probe", [bin_path("libdcos-probe"), f"--ip={ip}",
+                                "--port=7000"],
+                      health=f"http://{ip}:7000/health")
+    d.url = f"http://{ip}:7000"
+    d.ip = ip
+    return d
+
+
+def raw_request(ip, port, data):
+    """Sends data as is and returns the raw answer (until the server
+    closes or 5 s pass)."""
+    with socket.create_connection((ip, port), timeout=5) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_long_unknown_path_gets_a_404_even_when_the_message_is_cut(cluster):
+    p = start_probe(cluster)
+    # the 404 message quotes the path and is cut at 1 KiB: here in the
+    # middle of a two-byte character, which JSON cannot carry
+    r = requests.get(f"{p.url}/x" + "\u00e9" * 600)
+    assert r.status_code == 404
+    assert r.json()["message"].startswith("no such endpoint: /x\u00e9")
+    assert p.alive()
