@@ -281,6 +281,25 @@ method_matches(const char *route, const char *method)
 	    (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
 }
 
+/* decoded: valid UTF-8; raw (as sent): no "%00" that decoding cut at */
+static int
+text_ok(const char *decoded, const char *raw)
+{
+	return json_utf8_valid(decoded, strlen(decoded)) &&
+	    (raw == NULL || strstr(raw, "%00") == NULL);
+}
+
+static int
+query_ok(const struct evkeyvalq *query, const char *raw)
+{
+	struct evkeyval *kv;
+
+	TAILQ_FOREACH(kv, query, next)
+		if (!text_ok(kv->key, NULL) || !text_ok(kv->value, NULL))
+			return 0;
+	return text_ok("", raw);
+}
+
 static void
 on_request(struct evhttp_request *ev, void *arg)
 {
@@ -309,7 +328,14 @@ on_request(struct evhttp_request *ev, void *arg)
 	}
 	if (req->path == NULL)
 		abort();
-	if (raw_query && evhttp_parse_query_str(raw_query, &req->query) == -1) {
+	/* handlers put path parameters and query values into JSON replies
+	 * and store rows: they are text, so UTF-8 without NUL bytes */
+	if (!text_ok(req->path, raw_path)) {
+		http_reply_error(req, 400, "malformed path: not UTF-8 text");
+		return;
+	}
+	if (raw_query && (evhttp_parse_query_str(raw_query, &req->query) == -1 ||
+	    !query_ok(&req->query, raw_query))) {
 		http_reply_error(req, 400, "malformed query string");
 		return;
 	}

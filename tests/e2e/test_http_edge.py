@@ -41,3 +41,18 @@ def test_long_unknown_path_gets_a_404_even_when_the_message_is_cut(cluster):
     assert r.status_code == 404
     assert r.json()["message"].startswith("no such endpoint: /x\u00e9")
     assert p.alive()
+
+
+def test_paths_and_queries_that_are_not_text_get_400(cluster):
+    p = start_probe(cluster)
+    for target in (b"/%FF", b"/echo/\xc3/tasks/t", b"/echo/a%00b/tasks/t",
+                   b"/health?x=%FF", b"/health?x=%00", b"/health?\xff=1"):
+        out = raw_request(p.ip, 7000, b"GET " + target +
+                          b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 400 "), (target, out[:60])
+        assert b'{"message":"malformed ' in out
+    # text is fine, percent-encoded or not
+    r = requests.get(f"{p.url}/echo/caf%C3%A9/tasks/t?embed=%E2%82%AC")
+    assert r.status_code == 200
+    assert r.json()["id"] == "caf\u00e9" and r.json()["embed"] == ["\u20ac"]
+    assert p.alive()

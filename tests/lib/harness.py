@@ -252,6 +252,10 @@ def garbage_tcp(host, port, payloads=None):
         b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\nabc",
         b"GET /" + b"A" * 100000 + b" HTTP/1.1\r\n\r\n",
         b"SP\x00\x00\x30\x00\x00\x00" + os.urandom(256),  # nng-ish header
+        # paths that are not text, and a long one whose error message is
+        # cut mid-character (both once aborted every libdcos daemon)
+        b"GET /%FF/\xc3?q=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /x" + "\u00e9".encode() * 600 + b" HTTP/1.1\r\n\r\n",
         json.dumps({"type": "REGISTER"}).encode(),
     ]
     for p in payloads:
