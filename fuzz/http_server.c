@@ -188,7 +188,8 @@ check_replies(const char *out, size_t len)
 		size_t hlen, blen;
 		json_t *v;
 
-		FZ_CHECK(end - p >= 12 && memcmp(p, "HTTP/1.", 7) == 0,
+		/* evhttp answers in the request's version, even "HTTP/0.1" */
+		FZ_CHECK(end - p >= 12 && memcmp(p, "HTTP/", 5) == 0,
 		    "reply does not start with a status line: %.40s", p);
 		if (hdr_end == NULL)
 			return;
