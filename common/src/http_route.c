@@ -2,6 +2,7 @@
  * http_route: matching request paths against route patterns such as
  * "/v2/apps/{id*}/tasks/{taskId}". Pure string logic, unit tested.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,35 +51,44 @@ is_param(const struct segs *pat, int i, int *greedy)
 	return 1;
 }
 
-/* Records, per pattern segment, the [from, to) path segments it covers. */
+/* Records, per pattern segment, the [from, to) path segments it covers.
+ * dead[pi] has bit si set once pattern segments pi.. are known not to
+ * match path segments si..: without it, a pattern with several greedy
+ * parameters backtracks exponentially in the path's segments. */
 static int
 match(const struct segs *pat, int pi, const struct segs *path, int si,
-    int from[], int to[])
+    int from[], int to[], uint64_t dead[])
 {
 	int greedy;
 
 	if (pi == pat->n)
 		return si == path->n;
+	if (si < SEG_MAX && (dead[pi] >> si & 1))
+		return 0;
 	if (is_param(pat, pi, &greedy) && greedy) {
 		for (int end = path->n; end > si; end--) {
-			if (match(pat, pi + 1, path, end, from, to)) {
+			if (match(pat, pi + 1, path, end, from, to, dead)) {
 				from[pi] = si;
 				to[pi] = end;
 				return 1;
 			}
 		}
-		return 0;
+		goto fail;
 	}
 	if (si == path->n)
 		return 0;
 	if (!is_param(pat, pi, &greedy) && (pat->len[pi] != path->len[si] ||
 	    memcmp(pat->s[pi], path->s[si], pat->len[pi]) != 0))
-		return 0;
-	if (!match(pat, pi + 1, path, si + 1, from, to))
-		return 0;
+		goto fail;
+	if (!match(pat, pi + 1, path, si + 1, from, to, dead))
+		goto fail;
 	from[pi] = si;
 	to[pi] = si + 1;
 	return 1;
+fail:
+	if (si < SEG_MAX)
+		dead[pi] |= (uint64_t)1 << si;
+	return 0;
 }
 
 int
@@ -88,12 +98,13 @@ http_route_match(const char *pattern, const char *path, char *buf,
 {
 	struct segs pat, p;
 	int from[SEG_MAX], to[SEG_MAX], greedy;
+	uint64_t dead[SEG_MAX] = { 0 };
 	size_t used = 0;
 
 	*nparams = 0;
 	if (split(pattern, &pat) == -1 || split(path, &p) == -1)
 		return 0;
-	if (!match(&pat, 0, &p, 0, from, to))
+	if (!match(&pat, 0, &p, 0, from, to, dead))
 		return 0;
 
 	for (int i = 0; i < pat.n; i++) {
