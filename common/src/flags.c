@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dcos/flags.h"
+#include "dcos/json.h"
 
 int
 flags_parse_bool(const char *text, bool *out)
@@ -288,6 +289,18 @@ flags_to_json(const struct flags_spec *spec)
 			snprintf(buf, sizeof(buf), "%gsecs",
 			    *(double *)f->target);
 			break;
+		}
+		if (!json_utf8_valid(text, strlen(text))) {
+			/* a path in another encoding: shown repaired, not
+			 * silently left out (jansson takes only UTF-8) */
+			char *copy = strdup(text);
+
+			if (copy == NULL)
+				abort();
+			json_object_set_new(out, f->name,
+			    json_string(json_utf8_repair(copy)));
+			free(copy);
+			continue;
 		}
 		json_object_set_new(out, f->name, json_string(text));
 	}

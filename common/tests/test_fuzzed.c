@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "dcos/flags.h"
 #include "dcos/http_server.h"
 #include "dcos/json.h"
 #include "dcos/resources.h"
@@ -198,6 +199,26 @@ test_routes_with_many_greedy_parameters_match_in_polynomial_time(void **state)
 	assert_string_equal(values[2], "4/y");
 }
 
+static void
+test_flags_json_shows_values_that_are_not_utf8(void **state)
+{
+	const char *dir = NULL;
+	const struct flag table[] = {
+		{ "work_dir", FLAG_STR, &dir, NULL, "where" },
+	};
+	const struct flags_spec spec = { "t", "t", "TEST_FUZZED_", table, 1 };
+	char *argv[] = { "t", "--work_dir=/var/lib/caf\xe9s", NULL };
+	char err[256];
+	json_t *j;
+
+	/* a Latin-1 path was silently missing from /flags */
+	assert_int_equal(flags_parse(&spec, 2, argv, err, sizeof(err)), FLAGS_OK);
+	j = flags_to_json(&spec);
+	assert_string_equal(json_string_value(json_object_get(j, "work_dir")),
+	    "/var/lib/caf?s");
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -211,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_range_bounds_are_plain_numbers_the_v1_form_can_carry),
 		cmocka_unit_test(test_errors_quoting_cut_utf8_are_recorded),
 		cmocka_unit_test(test_routes_with_many_greedy_parameters_match_in_polynomial_time),
+		cmocka_unit_test(test_flags_json_shows_values_that_are_not_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
