@@ -27,6 +27,8 @@ flags_parse_bool(const char *text, bool *out)
 	return -1;
 }
 
+#define DURATION_MAX_SECS (9223372036854775807.0 / 1e9)
+
 int
 flags_parse_duration(const char *text, double *secs)
 {
@@ -50,10 +52,14 @@ flags_parse_duration(const char *text, double *secs)
 	if (errno || end == text || !isfinite(v) || v < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit) == 0) {
-			*secs = v * units[i].scale;
-			return 0;
-		}
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		/* as Mesos' Duration: int64 nanoseconds (about 292 years), so
+		 * callers can turn any duration into a timeval or milliseconds */
+		if (v * units[i].scale > DURATION_MAX_SECS)
+			return -1;
+		*secs = v * units[i].scale;
+		return 0;
 	}
 	return -1;
 }

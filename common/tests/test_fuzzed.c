@@ -219,6 +219,19 @@ test_flags_json_shows_values_that_are_not_utf8(void **state)
 	json_decref(j);
 }
 
+static void
+test_durations_are_bounded_like_mesos_durations(void **state)
+{
+	double secs = -1;
+
+	/* 1e308weeks was +inf and 1e300 an unusable number of seconds */
+	assert_int_equal(flags_parse_duration("1e308weeks", &secs), -1);
+	assert_int_equal(flags_parse_duration("666666666666666666666", &secs), -1);
+	assert_int_equal(flags_parse_duration("106751days", &secs), 0);
+	assert_true(secs == 106751.0 * 86400);
+	assert_int_equal(flags_parse_duration("106752days", &secs), -1);
+}
+
 int
 main(void)
 {
@@ -233,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_errors_quoting_cut_utf8_are_recorded),
 		cmocka_unit_test(test_routes_with_many_greedy_parameters_match_in_polynomial_time),
 		cmocka_unit_test(test_flags_json_shows_values_that_are_not_utf8),
+		cmocka_unit_test(test_durations_are_bounded_like_mesos_durations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,7 +60,8 @@ void flags_usage(const struct flags_spec *spec, FILE *out);
  * Returns a new reference. */
 json_t *flags_to_json(const struct flags_spec *spec);
 
-/* Pure parsers, also used for API fields. Return 0, or -1 when malformed. */
+/* Pure parsers, also used for API fields. Return 0, or -1 when malformed
+ * (durations: also when longer than Mesos' Duration holds, ~292 years). */
 int flags_parse_duration(const char *text, double *secs);
 int flags_parse_bool(const char *text, bool *out);
 
