@@ -10,10 +10,13 @@
 #ifndef DCOS_FUZZ_H
 #define DCOS_FUZZ_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 struct fz {
 	const uint8_t *p;
@@ -99,6 +102,40 @@ fz_cstr(const uint8_t *data, size_t size)
 	struct fz f = fz_init(data, size);
 
 	return fz_rest(&f, NULL);
+}
+
+/* json_equal, but reals only to the 15 digits JSON_DUMP_FLAGS keeps. */
+static inline int
+fz_json_same(const json_t *a, const json_t *b)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+
+	if (json_is_real(a) && json_is_real(b)) {
+		double x = json_real_value(a), y = json_real_value(b);
+
+		return x == y || fabs(x - y) <= 1e-14 * fmax(fabs(x), fabs(y));
+	}
+	if (json_typeof(a) != json_typeof(b))
+		return 0;
+	if (json_is_object(a)) {
+		if (json_object_size(a) != json_object_size(b))
+			return 0;
+		json_object_foreach((json_t *)a, key, m)
+			if (!json_object_get(b, key) || !fz_json_same(m, json_object_get(b, key)))
+				return 0;
+		return 1;
+	}
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		json_array_foreach(a, i, m)
+			if (!fz_json_same(m, json_array_get(b, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(a, b);
 }
 
 #define FZ_CHECK(cond, ...) do {                                        \

@@ -131,40 +131,6 @@ walk(const json_t *v, const char *base, unsigned seed, int depth,
 	}
 }
 
-/* json_equal, but reals only to the 15 digits JSON_DUMP_FLAGS keeps. */
-static int
-same(const json_t *a, const json_t *b)
-{
-	const char *key;
-	json_t *m;
-	size_t i;
-
-	if (json_is_real(a) && json_is_real(b)) {
-		double x = json_real_value(a), y = json_real_value(b);
-
-		return x == y || fabs(x - y) <= 1e-14 * fmax(fabs(x), fabs(y));
-	}
-	if (json_typeof(a) != json_typeof(b))
-		return 0;
-	if (json_is_object(a)) {
-		if (json_object_size(a) != json_object_size(b))
-			return 0;
-		json_object_foreach((json_t *)a, key, m)
-			if (!json_object_get(b, key) || !same(m, json_object_get(b, key)))
-				return 0;
-		return 1;
-	}
-	if (json_is_array(a)) {
-		if (json_array_size(a) != json_array_size(b))
-			return 0;
-		json_array_foreach(a, i, m)
-			if (!same(m, json_array_get(b, i)))
-				return 0;
-		return 1;
-	}
-	return json_equal(a, b);
-}
-
 static void
 check_utf8(const uint8_t *data, size_t size)
 {
@@ -211,7 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(text != NULL, "json_compact failed");
 	FZ_CHECK(strchr(text, '\n') == NULL, "compact text has a newline");
 	back = json_loads(text, JSON_DECODE_ANY, NULL);
-	FZ_CHECK(back != NULL && same(v, back), "compact form differs: %s", text);
+	FZ_CHECK(back != NULL && fz_json_same(v, back), "compact form differs: %s", text);
 	json_decref(back);
 	free(text);
 	json_decref(v);
