@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,7 +164,16 @@ store_rows_int(const struct store_rows *rows, size_t row, size_t col)
 
 	switch (v->type) {
 	case STORE_INT: return v->i;
-	case STORE_FLOAT: return (int64_t)v->f;
+	case STORE_FLOAT:
+		/* as SQLite converts: saturated, NaN as 0 (a plain cast of an
+		 * out-of-range double is undefined) */
+		if (isnan(v->f))
+			return 0;
+		if (v->f <= -9223372036854775808.0)
+			return INT64_MIN;
+		if (v->f >= 9223372036854775807.0)
+			return INT64_MAX;
+		return (int64_t)v->f;
 	case STORE_TEXT: return strtoll(v->s, NULL, 10);
 	default: return 0;
 	}

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "dcos/http_server.h"
 #include "dcos/json.h"
 #include "dcos/resources.h"
+#include "dcos/store.h"
 
 static void
 test_set_resource_with_a_first_item_parses(void **state)
@@ -232,6 +234,23 @@ test_durations_are_bounded_like_mesos_durations(void **state)
 	assert_int_equal(flags_parse_duration("106752days", &secs), -1);
 }
 
+static void
+test_float_columns_read_as_int_saturate(void **state)
+{
+	struct store_rows *rows = store_rows_new(1);
+	struct store_val v[] = { SV_FLOAT(-8.8e112), SV_FLOAT(1e19),
+		SV_FLOAT(NAN), SV_FLOAT(-2.75) };
+
+	/* a float column out of int64's range was cast (undefined) */
+	for (size_t i = 0; i < 4; i++)
+		store_rows_add(rows, &v[i]);
+	assert_true(store_rows_int(rows, 0, 0) == INT64_MIN);
+	assert_true(store_rows_int(rows, 1, 0) == INT64_MAX);
+	assert_true(store_rows_int(rows, 2, 0) == 0);
+	assert_true(store_rows_int(rows, 3, 0) == -2);
+	store_rows_free(rows);
+}
+
 int
 main(void)
 {
@@ -247,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_routes_with_many_greedy_parameters_match_in_polynomial_time),
 		cmocka_unit_test(test_flags_json_shows_values_that_are_not_utf8),
 		cmocka_unit_test(test_durations_are_bounded_like_mesos_durations),
+		cmocka_unit_test(test_float_columns_read_as_int_saturate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
