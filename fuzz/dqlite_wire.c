@@ -53,7 +53,7 @@ mode_response(struct fz *f)
 
 	c = (struct dqlite_wire_cursor){ body, len };
 	if (dqlite_wire_get_failure(&c, &code, &msg) == 0)
-		FZ_CHECK(msg >= (const char *)body && (msg[0] == '\0' ||
+		FZ_CHECK(msg[0] == '\0' || (msg >= (const char *)body &&
 		    msg + strlen(msg) < (const char *)body + len), "message");
 
 	c = (struct dqlite_wire_cursor){ body, len };
