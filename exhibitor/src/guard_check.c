@@ -5,7 +5,7 @@
  * bad format answers twice, an ADD of id 0 asserts). So every request is
  * decoded here first, field by field, as the server will read it, and
  * anything that does not decode or that the server cannot handle safely
- * closes the connection instead. Requests that change who is a member or
+ * (down to SQL that crashes it, see sql_ok) closes the connection instead. Requests that change who is a member or
  * who leads (and CONNECT, which starts a Raft stream) are flagged so the
  * guard takes them from masters only.
  */
@@ -14,6 +14,24 @@
 
 #include "dcos/dqlite_wire.h"
 #include "exhibitor.h"
+
+/* libdqlite 1.11 refuses a PRAGMA that sets journal_mode (to anything but
+ * WAL) or page_size (once the database has pages) by handing SQLite a
+ * string literal that SQLite then frees: the node crashes (fixed in dqlite
+ * 1.12, PR #398). So SQL that mentions a pragma and either setting is
+ * not let through: a conservative test (the names cannot be spelled
+ * without these letters, whatever the case, quoting or comments). */
+static int
+sql_ok(const char *sql, char *why, size_t wsize)
+{
+	if (strcasestr(sql, "pragma") == NULL ||
+	    (strcasestr(sql, "journal_mode") == NULL &&
+	    strcasestr(sql, "page_size") == NULL))
+		return 1;
+	snprintf(why, wsize, "SQL that may set journal_mode or page_size "
+	    "(libdqlite 1.11 crashes refusing it)");
+	return 0;
+}
 
 static int
 u64(struct dqlite_wire_cursor *c, uint64_t *v)
@@ -55,6 +73,8 @@ guard_check(uint8_t type, const uint8_t *body, size_t len, char *address,
 		break;
 	case DQLITE_REQ_PREPARE:
 		bad = u64(&c, &a) || text(&c, &s);
+		if (!bad && !sql_ok(s, why, wsize))
+			return GUARD_BAD;
 		break;
 	case DQLITE_REQ_EXEC:
 	case DQLITE_REQ_QUERY:
@@ -67,6 +87,8 @@ guard_check(uint8_t type, const uint8_t *body, size_t len, char *address,
 	case DQLITE_REQ_EXEC_SQL:
 	case DQLITE_REQ_QUERY_SQL:
 		bad = u64(&c, &a) || text(&c, &s) || dqlite_wire_skip_params(&c);
+		if (!bad && !sql_ok(s, why, wsize))
+			return GUARD_BAD;
 		break;
 	case DQLITE_REQ_CONNECT:
 	case DQLITE_REQ_ADD:

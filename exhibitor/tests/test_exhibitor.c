@@ -121,6 +121,41 @@ test_requests_libdqlite_cannot_take_are_refused(void **state)
 }
 
 static void
+test_sql_that_crashes_libdqlite_is_refused(void **state)
+{
+	const char *bad[] = { "PRAGMA journal_mode=delete",
+		"pragma main.JOURNAL_MODE = 'off'", "PRAGMA page_size=1024",
+		"SELECT * FROM pragma_journal_mode('memory')",
+		"CREATE TABLE x (a); PRAGMA journal_mode=truncate" };
+	const char *good[] = { "SELECT journal_mode FROM t",
+		"PRAGMA foreign_keys=ON", "PRAGMA table_info(t)" };
+	struct req r = { 0 };
+	char err[64];
+
+	/* each of the bad ones made a dqlite 1.11 member free a string
+	 * literal and die (found writing fuzz/guard.c; see sql_ok) */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dqlite_wire_begin(&r.b, DQLITE_REQ_EXEC_SQL);
+		dqlite_wire_put_u64(&r.b, 0);
+		dqlite_wire_put_text(&r.b, bad[i]);
+		dqlite_wire_put_params(&r.b, NULL, 0, err, sizeof(err));
+		assert_int_equal(check(&r, DQLITE_REQ_EXEC_SQL, NULL), GUARD_BAD);
+		dqlite_wire_begin(&r.b, DQLITE_REQ_PREPARE);
+		dqlite_wire_put_u64(&r.b, 0);
+		dqlite_wire_put_text(&r.b, bad[i]);
+		assert_int_equal(check(&r, DQLITE_REQ_PREPARE, NULL), GUARD_BAD);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		dqlite_wire_begin(&r.b, DQLITE_REQ_QUERY_SQL);
+		dqlite_wire_put_u64(&r.b, 0);
+		dqlite_wire_put_text(&r.b, good[i]);
+		dqlite_wire_put_params(&r.b, NULL, 0, err, sizeof(err));
+		assert_int_equal(check(&r, DQLITE_REQ_QUERY_SQL, NULL),
+		    GUARD_REQUEST);
+	}
+}
+
+static void
 test_node_ids(void **state)
 {
 	uint64_t a = config_node_id("10.0.0.2:2181");
@@ -177,6 +212,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_well_formed_requests_pass),
 		cmocka_unit_test(test_requests_libdqlite_cannot_take_are_refused),
+		cmocka_unit_test(test_sql_that_crashes_libdqlite_is_refused),
 		cmocka_unit_test(test_node_ids),
 		cmocka_unit_test(test_master_list),
 	};
