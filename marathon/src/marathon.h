@@ -334,6 +334,9 @@ size_t root_apps_under(const struct root *r, const char *group,
 /* Checks a target root: unique service ports, an acyclic dependency graph,
  * no app id equal to a group id. Problems go to e (path "/"). */
 int root_validate(const struct root *r, struct json_errs *e);
+/* The longest dependency path of each app (depth[i] for r->apps[i]);
+ * -1 when the graph has a cycle. */
+int root_depths(const struct root *r, int *depth);
 /* Assigns service ports (port 0 -> a free one in [min, max]) to a, taking
  * the ports of the other apps in r into account. 0 or -1 (none left). */
 int root_assign_service_ports(const struct root *r, struct app *a, int min,
