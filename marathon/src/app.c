@@ -115,6 +115,7 @@ app_destroy(struct app *a)
 	}
 	free(a->rcs);
 	json_decref(a->residency);
+	json_decref(a->json_cache);
 	free(a);
 }
 
@@ -204,6 +205,7 @@ app_clone(const struct app *src)
 		}
 	}
 	a->residency = src->residency ? json_deep_copy(src->residency) : NULL;
+	a->json_cache = NULL;
 	return a;
 }
 

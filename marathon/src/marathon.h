@@ -220,6 +220,7 @@ struct app {
 	char version[VERSION_LEN];
 	char last_scaling_at[VERSION_LEN];
 	char last_config_change_at[VERSION_LEN];
+	json_t *json_cache;        /* app_to_json, once shared (api.c) */
 };
 
 struct app *app_new(void);                 /* refs = 1, defaults set */
@@ -391,5 +392,377 @@ struct deployment *deployment_from_text(const char *text);
 /* {"id","version","steps":[...]} for events */
 json_t *deployment_plan_json(const struct deployment *d);
 json_t *deployment_step_json(const struct deployment *d, size_t step);
+
+/* --- instance.c: instances (one Mesos task each) --- */
+
+/* Mesos TaskState names, in the order of task_state_names */
+enum task_state {
+	TASK_STAGING, TASK_STARTING, TASK_RUNNING, TASK_KILLING, TASK_FINISHED,
+	TASK_FAILED, TASK_KILLED, TASK_ERROR, TASK_LOST, TASK_DROPPED,
+	TASK_UNREACHABLE, TASK_GONE, TASK_GONE_BY_OPERATOR, TASK_UNKNOWN,
+};
+
+const char *task_state_name(int state);
+int task_state_parse(const char *name);     /* -1 when unknown */
+bool task_state_terminal(int state);
+
+struct hc_status {
+	bool has_result;
+	bool alive;
+	int consecutive_failures;
+	double first_success, last_success, last_failure;
+	char *last_failure_cause;
+	double next_check;       /* monotonic */
+	bool inflight;
+};
+
+enum kill_reason {
+	KILL_NONE, KILL_SCALE, KILL_DEPLOY, KILL_USER, KILL_UNHEALTHY,
+	KILL_ORPHAN, KILL_OVERDUE, KILL_EXPUNGE,
+};
+
+struct instance {
+	char *id;                  /* the Mesos task id */
+	char *app_id;
+	char version[VERSION_LEN];         /* app version it was launched with */
+	char config_version[VERSION_LEN];  /* app last_config_change_at then */
+	char *agent_id;
+	char *host;                /* agent hostname */
+	char *agent_ip;            /* offer url ip, for health checks */
+	char *region, *zone;
+	struct constraint_attr *attrs;  /* owned strings */
+	size_t nattrs;
+	int *ports;                /* host ports */
+	size_t nports;
+	int state;                 /* enum task_state */
+	bool confirmed;            /* a status update arrived */
+	double staged_at, started_at;      /* wall clock; 0 when not yet */
+	double unreachable_since;          /* wall clock; 0 when reachable */
+	char **ips;                /* from container_status.network_infos */
+	size_t nips;
+	int mesos_healthy;         /* TaskStatus.healthy: -1 unknown */
+	struct hc_status *hc;      /* one per app health check */
+	size_t nhc;
+	int ready;                 /* readiness: -1 unknown, 0, 1 */
+	double ready_next;         /* monotonic: next readiness probe */
+	json_t *readiness_last;    /* last response, when preserved */
+	enum kill_reason kill;     /* KILL_NONE unless we asked Mesos to kill */
+	double kill_sent;          /* monotonic, of the last KILL */
+	bool wipe;                 /* expunge without a replacement */
+	char *message;             /* of the last status */
+};
+
+struct instance *instance_new(const char *task_id, const char *app_id);
+void instance_free(struct instance *i);
+bool instance_active(const struct instance *i);   /* not terminal */
+/* running, healthy (when the app has checks) and ready */
+bool instance_ready(const struct instance *i, const struct app *a);
+/* 1 healthy, 0 unhealthy, -1 no verdict yet (or no checks) */
+int instance_health(const struct instance *i, const struct app *a);
+/* The task JSON of /v2/tasks (new reference). */
+json_t *instance_to_json(const struct instance *i, const struct app *a);
+/* The store form and back. */
+char *instance_to_text(const struct instance *i);
+struct instance *instance_from_text(const char *text);
+/* Sizes the health check results to the app's checks. */
+void instance_fit_checks(struct instance *i, const struct app *a);
+
+/* --- the daemon --- */
+
+struct marathon_flags {
+	const char *ip, *hostname, *master, *store, *framework_name;
+	const char *mesos_role, *default_roles, *mesos_user, *env_vars_prefix;
+	const char *webui_url, *log_level, *principal;
+	int http_port;
+	double failover_timeout, decline_offer_duration, reconcile_interval;
+	double task_launch_timeout, lease_ttl, kill_retry, revive_interval;
+	double unreachable_check;
+	long long max_instances_per_offer, local_port_min, local_port_max;
+	long long max_versions, max_health_checks, max_body;
+};
+
+/* What the scheduler knows about one app id. */
+struct app_rt {
+	char *id;
+	struct app *app;           /* current definition (or the last one,
+	                              while a removed app stops) */
+	bool removed;
+	struct instance **inst;
+	size_t ninst;
+	int to_launch;             /* instances waiting for offers */
+	double delay_until;        /* monotonic; launch backoff */
+	double backoff;            /* seconds of the current delay; 0: none */
+	double queued_since;       /* wall clock */
+	struct deployment *dep;    /* the deployment locking it, if any */
+	bool dirty;
+	/* lastTaskFailure */
+	struct {
+		char *task_id, *message, *state, *host, *agent_id;
+		char version[VERSION_LEN];
+		double at;
+	} failure;
+	/* processedOffersSummary */
+	struct {
+		unsigned long processed, unused;
+		double last_unused_at, last_used_at;
+		unsigned long reject[8], processed_by[8];
+	} offers;
+};
+
+/* offer rejection reasons, as /v2/queue names them */
+enum reject {
+	REJECT_ROLE, REJECT_CONSTRAINT, REJECT_CPUS, REJECT_MEM, REJECT_DISK,
+	REJECT_GPUS, REJECT_PORTS, REJECT_COUNT,
+};
+
+/* Leader-only state, built on election and dropped on losing it. */
+struct state {
+	struct root *root;
+	struct deployment **deps;
+	size_t ndeps;
+	struct smap apps;          /* app id -> struct app_rt */
+	struct smap instances;     /* task id -> struct instance */
+	char framework_id[128];
+	struct mesos *mesos;
+	struct health *health;
+	struct smap dirty;         /* task id -> instance (or NULL: deleted) */
+	bool flush_inflight;
+};
+
+struct marathon {
+	struct event_base *base;
+	struct daemon *daemon;
+	struct http_server *http;
+	struct http_client *client;
+	struct store *store;
+	struct lease *lease;
+	struct marathon_flags f;
+	const struct flags_spec *spec;
+	char self[300];            /* "host:port" this node advertises */
+	double started;            /* wall clock */
+	unsigned gen;              /* bumped on every leadership change */
+	struct state *st;          /* NULL unless leading */
+	struct events *events;
+	struct event *kick;        /* deferred reconcile pass */
+	struct event *tick;        /* 1 s housekeeping */
+	bool kicked;
+	double elected_at, loaded_ms;
+	unsigned long api_requests, status_updates, launched, killed;
+	unsigned long offers_seen, offers_declined;
+	struct event *recontend;   /* leader.c: contend again after stepping
+	                              down */
+	struct event *health_timer;
+	void **kept;               /* route contexts (api.c) */
+	size_t nkept;
+};
+
+/* --- config.c --- */
+
+struct flags_spec;
+
+const struct flags_spec *config_flags(struct marathon *m);
+int marathon_setup(struct marathon *m);
+void marathon_teardown(struct marathon *m);
+
+/* --- state.c: leader state and the per-app runtime --- */
+
+struct state *state_new(void);
+void state_free(struct state *st);
+struct app_rt *state_rt(struct state *st, const char *app_id, bool create);
+void state_add_instance(struct state *st, struct instance *i);
+/* Unlinks and frees the instance. */
+void state_del_instance(struct state *st, struct instance *i);
+struct deployment *state_deployment(const struct state *st, const char *id);
+void state_add_deployment(struct state *st, struct deployment *d);
+/* Unlinks d (not freed), unlocking its apps. */
+void state_remove_deployment(struct state *st, struct deployment *d);
+/* Counts for the app JSON: staged, running, healthy, unhealthy. */
+void state_counts(const struct app_rt *rt, int counts[4]);
+/* Marks an instance for the next store flush. */
+void state_touch(struct state *st, struct instance *i);
+/* true for the dirty-set value of a deleted instance */
+bool state_dirty_deleted(const void *v);
+
+/* --- events.c: the event bus (/v2/events) --- */
+
+struct events *events_new(struct marathon *m);
+void events_free(struct events *ev);
+void events_close_all(struct events *ev);
+size_t events_subscribers(const struct events *ev);
+/* Adds eventType and timestamp and sends to the interested subscribers
+ * (body is stolen). */
+void events_publish(struct marathon *m, const char *type, json_t *body);
+/* GET /v2/events */
+void events_subscribe(struct marathon *m, struct http_req *req);
+
+/* --- mesos.c: the v1 scheduler API client --- */
+
+struct mesos;
+
+struct mesos *mesos_new(struct marathon *m);   /* starts subscribing */
+void mesos_free(struct mesos *ms);
+bool mesos_subscribed(const struct mesos *ms);
+const char *mesos_master(const struct mesos *ms);
+/* POSTs {"type": type, "<type>": payload (stolen)}; no-op unless
+ * subscribed. */
+void mesos_call(struct mesos *ms, const char *type, json_t *payload);
+void mesos_kill(struct mesos *ms, const char *task_id, const char *agent_id,
+    double grace);
+void mesos_decline(struct mesos *ms, json_t *offer_ids, double refuse);
+void mesos_accept(struct mesos *ms, json_t *offer_ids, json_t *operations);
+void mesos_ack(struct mesos *ms, const json_t *status);
+void mesos_reconcile(struct mesos *ms, json_t *tasks);
+/* SUPPRESS when nothing waits for offers, REVIVE (rate limited) when
+ * something does. */
+void mesos_want_offers(struct mesos *ms, bool want);
+void mesos_revive(struct mesos *ms);
+
+/* --- launch.c: offer matching --- */
+
+/* Fits one instance of a into remaining (roles: the accepted roles).
+ * 0 with the resources in taken and the host ports in ports, or -1 with
+ * the reason. */
+int launch_fit(const struct app *a, char *const *roles, size_t nroles,
+    const struct resources *remaining, struct resources *taken, int *ports,
+    enum reject *why);
+/* Whether the app's constraints allow one more instance on the agent,
+ * given its instances (active ones count). */
+bool launch_constraints_ok(const struct app *a,
+    const struct constraint_agent *agent, struct instance *const *inst,
+    size_t ninst);
+
+/* --- taskinfo.c --- */
+
+/* The TaskInfo for inst (placed on an agent, ports chosen) with the given
+ * v1 resources. New reference. */
+json_t *taskinfo_build(struct marathon *m, const struct app *a,
+    const struct instance *inst, const json_t *resources);
+
+/* --- deploy.c: the reconcile engine --- */
+
+void engine_init(struct marathon *m);
+/* Runs a reconcile pass soon (once per loop iteration). */
+void engine_kick(struct marathon *m);
+void engine_run(struct marathon *m);
+/* Kill retries, launch timeouts, unreachable expunges, backoff ends. */
+void engine_tick(struct marathon *m);
+
+/* --- health.c: Marathon-run health and readiness checks --- */
+
+/* Starts the checks that are due (called every 250 ms). */
+void health_tick(struct marathon *m);
+
+/* --- sched.c: scheduler events --- */
+
+void sched_subscribed(struct marathon *m, const char *framework_id);
+void sched_disconnected(struct marathon *m);
+void sched_error(struct marathon *m, const char *message);
+void sched_offers(struct marathon *m, const json_t *offers);
+void sched_update(struct marathon *m, const json_t *status);
+/* Asks Mesos to kill an instance (retried by the housekeeping tick). */
+void sched_kill(struct marathon *m, struct instance *i, enum kill_reason why);
+/* Explicit reconciliation of every known task, then implicit. */
+void sched_reconcile(struct marathon *m);
+/* Delays the app's next launch (backoffSeconds x backoffFactor^n). */
+void sched_backoff(struct app_rt *rt);
+bool reason_is_health(const json_t *status);
+
+/* --- change.c: every API write --- */
+
+struct change_opts {
+	const char *version;       /* of the new root */
+	bool force;                /* cancel conflicting deployments */
+	bool reverts;
+	int status;                /* 200 (default), 201 */
+	const char *location;      /* Location header */
+	/* the reply body (new reference); NULL: {deploymentId, version} */
+	json_t *(*body_fn)(struct marathon *m, const struct deployment *d,
+	    void *arg);
+	void *arg;
+	json_t *api_event;         /* ["api_post_event", {...}] or NULL */
+};
+
+/* Versions a new definition against the old one (NULL when new). */
+void change_stamp(struct app *a, const struct app *old, const char *version,
+    bool restart);
+/* Plans, locks, applies, stores and replies (target is consumed). */
+void change_submit(struct marathon *m, struct http_req *req,
+    struct root *target, const struct change_opts *o);
+/* DELETE /v2/deployments/{id}?force=true: stop it where it is (202). */
+void change_cancel(struct marathon *m, struct http_req *req,
+    struct deployment *d);
+/* 422 {"message":"Object is not valid","details":[...]} */
+void api_reply_invalid(struct http_req *req, const struct json_errs *e);
+
+/* --- api.c: routes and shared JSON --- */
+
+typedef void (*api_fn)(struct marathon *m, struct http_req *req);
+
+#define API_LOCAL 1     /* answered by every node, never proxied */
+
+enum {
+	EMB_TASKS = 1, EMB_COUNTS = 2, EMB_DEPLOYMENTS = 4, EMB_READINESS = 8,
+	EMB_LAST_FAILURE = 16, EMB_TASK_STATS = 32,
+};
+
+void api_route(struct marathon *m, const char *method, const char *pattern,
+    api_fn fn, int flags);
+void api_keep(struct marathon *m, void *p);
+void api_free(struct marathon *m);
+bool api_flag(struct http_req *req, const char *name, bool def);
+bool api_path_id(struct http_req *req, const char *param, bool allow_root,
+    char *out, size_t size);
+void api_app_missing(struct http_req *req, const char *id);
+unsigned api_embeds(struct http_req *req, const char *prefix);
+/* App+ (new reference): the app, its counts and deployments, embeds. */
+json_t *api_app_json(struct marathon *m, const struct app *a, unsigned embed);
+json_t *api_deployment_ids(const struct state *st, const char *app_id);
+bool api_label_match(const char *selector, const struct kvlist *labels);
+/* the route tables of the api_*.c files */
+void api_apps_routes(struct marathon *m);
+void api_tasks_routes(struct marathon *m);
+void api_tasks_app_routes(struct marathon *m);
+void api_groups_routes(struct marathon *m);
+void api_misc_routes(struct marathon *m);
+void api_pods_routes(struct marathon *m);
+
+/* --- persist.c: the store --- */
+
+/* ok: committed; current: the leadership that submitted it still holds */
+typedef void (*persist_done_fn)(struct marathon *m, bool ok, bool current,
+    void *arg);
+
+int persist_open(struct marathon *m, char *err, size_t errlen);
+/* Blocking: the leader's state from the store; NULL on errors. */
+struct state *persist_load(struct marathon *m);
+/* A transaction that starts with the lease guard. */
+struct store_tx *persist_tx(struct marathon *m);
+/* Submits tx (consumed); on failure the leader steps down. */
+void persist_submit(struct marathon *m, struct store_tx *tx,
+    persist_done_fn cb, void *arg);
+/* Writes the instances touched since the last flush. */
+void persist_flush(struct marathon *m);
+void tx_put_app(struct marathon *m, struct store_tx *tx, const struct app *a);
+void tx_del_app(struct store_tx *tx, const char *id);
+void tx_put_groups(struct store_tx *tx, const struct root *r);
+void tx_put_pod(struct store_tx *tx, const struct pod *p);
+void tx_del_pod(struct store_tx *tx, const char *id);
+void tx_put_deployment(struct store_tx *tx, const struct deployment *d);
+void tx_del_deployment(struct store_tx *tx, const char *id);
+void tx_put_instance(struct store_tx *tx, const struct instance *i);
+void tx_del_instance(struct store_tx *tx, const char *id);
+void tx_set_meta(struct store_tx *tx, const char *key, const char *value);
+
+/* --- leader.c: leadership and proxying --- */
+
+void leader_start(struct marathon *m);
+void leader_stop(struct marathon *m);
+/* Drops the leader state and gives the lease up for a while. */
+void leader_step_down(struct marathon *m, const char *why);
+bool leader_is(const struct marathon *m);
+/* "host:port" of the leader, or NULL */
+const char *leader_address(const struct marathon *m);
+/* Forwards req to the leader and relays the answer (or a stream). */
+void leader_proxy(struct marathon *m, struct http_req *req);
 
 #endif
