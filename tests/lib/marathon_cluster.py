@@ -1,0 +1,146 @@
+"""Helpers for the Marathon end-to-end tests: start real dcos-marathon
+daemons (one or several sharing a store) and talk to them as clients do.
+
+    m = start_marathon(cluster, master="127.0.0.1:1")   # no Mesos: API only
+    r = m.post("/v2/apps", json={...})
+    m.wait_deployments_done()
+"""
+
+import json
+import threading
+import time
+
+import requests
+
+import harness
+
+
+class Marathon:
+    def __init__(self, daemon, ip, port):
+        self.daemon = daemon
+        self.ip = ip
+        self.port = port
+        self.url = f"http://{ip}:{port}"
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.get(self.url + path, **kw)
+
+    def post(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.post(self.url + path, **kw)
+
+    def put(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.put(self.url + path, **kw)
+
+    def patch(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.patch(self.url + path, **kw)
+
+    def delete(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.delete(self.url + path, **kw)
+
+    def app(self, app_id):
+        r = self.get(f"/v2/apps{app_id}")
+        r.raise_for_status()
+        return r.json()["app"]
+
+    def deployments(self):
+        r = self.get("/v2/deployments")
+        r.raise_for_status()
+        return r.json()
+
+    def is_leader(self):
+        try:
+            return self.get("/v2/leader", timeout=2).json()["leader"] == \
+                f"{self.ip}:{self.port}"
+        except (requests.RequestException, ValueError, KeyError):
+            return False
+
+    def wait_deployments_done(self, timeout=60):
+        return harness.wait_for(lambda: self.deployments() == [], timeout,
+                                what="all deployments to finish")
+
+    def wait_running(self, app_id, n, timeout=60, healthy=False):
+        def ok():
+            a = self.app(app_id)
+            key = "tasksHealthy" if healthy else "tasksRunning"
+            return a if a[key] == n and len(a["tasks"]) == n and \
+                not a["deployments"] else None
+        return harness.wait_for(ok, timeout,
+                                what=f"{app_id} to run {n} tasks")
+
+
+def start_marathon(cluster, master, store=None, ip=None, port=8080,
+                   name="marathon", extra=(), wait_leader=True):
+    """Starts dcos-marathon; returns a Marathon. With wait_leader it waits
+    until this daemon answers as leader (the only one, or the first)."""
+    ip = ip or cluster.ip()
+    store = store or "sqlite:" + cluster.path("marathon", "store.db")
+    argv = [harness.bin_path("dcos-marathon"), f"--ip={ip}",
+            f"--http_port={port}", f"--master={master}", f"--store={store}",
+            "--leader_lease_ttl=2secs", "--log_level=debug", *extra]
+    d = cluster.start(name, argv, health=f"http://{ip}:{port}/ping")
+    m = Marathon(d, ip, port)
+    if wait_leader:
+        harness.wait_for(m.is_leader, 20, what=f"{name} to lead")
+    return m
+
+
+class EventStream:
+    """Reads /v2/events in a thread; events() returns what arrived."""
+
+    def __init__(self, url, params=None):
+        self.resp = requests.get(url + "/v2/events", params=params,
+                                 headers={"Accept": "text/event-stream"},
+                                 stream=True, timeout=(5, 60))
+        self.resp.raise_for_status()
+        self.items = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _lines(self):
+        buf = b""
+        for chunk in self.resp.iter_content(chunk_size=None):
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                yield line.rstrip(b"\r").decode()
+
+    def _read(self):
+        event, data = None, []
+        try:
+            for line in self._lines():
+                if line == "":
+                    if data and event:
+                        with self.lock:
+                            self.items.append((event, json.loads(
+                                "\n".join(data))))
+                    event, data = None, []
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].lstrip())
+        except (requests.RequestException, ValueError, AttributeError):
+            pass
+
+    def events(self, kind=None):
+        with self.lock:
+            return [d for (e, d) in self.items if kind is None or e == kind]
+
+    def wait(self, kind, pred=lambda d: True, timeout=30):
+        return harness.wait_for(
+            lambda: [d for d in self.events(kind) if pred(d)], timeout,
+            what=f"a {kind} event")
+
+    def close(self):
+        self.resp.close()
+
+
+def unused_master(cluster):
+    """A Mesos master address where nothing listens: the API-only tests
+    run Marathon without Mesos (it keeps retrying in the background)."""
+    return f"{cluster.ip()}:5050"
