@@ -144,7 +144,7 @@ events_publish(struct marathon *m, const char *type, json_t *body)
 	struct subscriber *sub, *next;
 	char *text = NULL;
 
-	if (ev->n == 0) {
+	if (ev == NULL || ev->n == 0) {
 		json_decref(body);
 		return;
 	}
