@@ -144,3 +144,93 @@ def unused_master(cluster):
     """A Mesos master address where nothing listens: the API-only tests
     run Marathon without Mesos (it keeps retrying in the background)."""
     return f"{cluster.ip()}:5050"
+
+
+# --- a real Mesos cluster (dcos-mesos-master, dcos-mesos-slave) ---
+
+AGENT_RESOURCES = "cpus:4;mem:4096;disk:4096;ports:[31000-31199]"
+
+
+def mesos_built():
+    import os
+    return all(os.access(os.path.join(harness.BIN, b), os.X_OK) for b in (
+        "dcos-mesos-master", "dcos-mesos-slave", "mesos-executor"))
+
+
+def start_mesos_master(cluster):
+    import os
+    ip = cluster.ip()
+    work = cluster.path(f"master-{ip}", "x")
+    work = os.path.dirname(work)
+    d = cluster.start(f"mesos-master-{ip}", [
+        harness.bin_path("dcos-mesos-master"), f"--ip={ip}", "--port=5050",
+        f"--work_dir={work}", f"--store=sqlite:{work}/registry.db",
+        "--allocation_interval=100ms"], health=f"http://{ip}:5050/health")
+    d.ip, d.url = ip, f"http://{ip}:5050"
+    return d
+
+
+def start_mesos_agent(cluster, master, public=False, attributes=None,
+                      resources=AGENT_RESOURCES):
+    import os
+    ip = cluster.ip()
+    work = os.path.dirname(cluster.path(f"agent-{ip}", "x"))
+    argv = [harness.bin_path("dcos-mesos-slave"), f"--master={master.ip}:5050",
+            f"--ip={ip}", "--port=5051", f"--work_dir={work}",
+            f"--resources={resources}", "--registration_backoff_factor=100ms"]
+    if public:
+        argv.append("--default_role=slave_public")
+    if attributes:
+        argv.append(f"--attributes={attributes}")
+    d = cluster.start(f"mesos-agent-{ip}", argv,
+                      health=f"http://{ip}:5051/health")
+    d.ip, d.url, d.work_dir = ip, f"http://{ip}:5051", work
+    harness.wait_for(lambda: any(
+        a["hostname"] == ip or a["pid"].endswith(f"@{ip}:5051")
+        for a in requests.get(master.url + "/master/slaves",
+                              timeout=2).json()["slaves"]), 30,
+        what=f"agent {ip} registered")
+    return d
+
+
+def _environ(pid):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def processes_under(directory):
+    """Pids of executors and tasks whose sandbox lies under directory."""
+    import os
+    prefixes = (b"MESOS_DIRECTORY=" + directory.encode(),
+                b"MESOS_SANDBOX=" + directory.encode())
+    me = os.getpid()
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and
+            int(p) != me and any(v.startswith(prefixes)
+                                 for v in _environ(p))]
+
+
+def task_pids(directory, task_id):
+    """Pids of the processes of one task (MESOS_TASK_ID in their env)."""
+    key = b"MESOS_TASK_ID=" + task_id.encode()
+    return [p for p in processes_under(directory) if key in _environ(p)]
+
+
+def cleanup_tasks(directories, grace=5.0):
+    """Executors outlive their agent on purpose: SIGTERM what runs under
+    the agents' work dirs, then SIGKILL what is left."""
+    import os
+    import signal
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for d in directories:
+            for p in processes_under(d):
+                try:
+                    os.kill(p, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(
+                processes_under(d) for d in directories):
+            time.sleep(0.1)
