@@ -24,6 +24,16 @@
 #define MAX_MASTERS 16
 #define MAX_EVENT (64 << 20)
 
+/* Calls whose order matters (DECLINE, REVIVE, SUPPRESS, ACCEPT) go one at
+ * a time: parallel connections could let a SUPPRESS overtake the REVIVE
+ * that followed it. Acknowledgements, kills and reconciliation go out at
+ * once. */
+struct queued {
+	char type[32];
+	char *body;
+	struct queued *next;
+};
+
 struct mesos {
 	struct marathon *m;
 	char *masters[MAX_MASTERS];
@@ -41,7 +51,11 @@ struct mesos {
 	bool suppressed;
 	double last_revive;        /* monotonic */
 	struct event *revive_later;
+	struct queued *queue, **queue_tail;
+	struct http_call *ordered;   /* the ordered call in flight */
 };
+
+static void send_next(struct mesos *ms);
 
 static void subscribe(struct mesos *ms);
 
@@ -71,10 +85,27 @@ parse_masters(struct mesos *ms, const char *spec)
 }
 
 static void
+drop_queue(struct mesos *ms)
+{
+	while (ms->queue) {
+		struct queued *q = ms->queue;
+
+		ms->queue = q->next;
+		free(q->body);
+		free(q);
+	}
+	ms->queue_tail = &ms->queue;
+	if (ms->ordered)
+		http_call_cancel(ms->ordered);
+	ms->ordered = NULL;
+}
+
+static void
 retry_later(struct mesos *ms, const char *why)
 {
 	struct timeval tv;
 
+	drop_queue(ms);
 	if (ms->subscribed)
 		sched_disconnected(ms->m);
 	ms->subscribed = false;
@@ -318,6 +349,7 @@ mesos_new(struct marathon *m)
 		ms->masters[ms->nmasters++] = xstrdup("127.0.0.1:5050");
 	snprintf(ms->current, sizeof(ms->current), "%s", ms->masters[0]);
 	ms->heartbeat = 15;
+	ms->queue_tail = &ms->queue;
 	ms->retry = evtimer_new(m->base, on_retry, ms);
 	ms->watchdog = event_new(m->base, -1, EV_PERSIST, on_watchdog, ms);
 	event_add(ms->watchdog, &tv);
@@ -334,6 +366,7 @@ mesos_free(struct mesos *ms)
 		http_call_cancel(ms->stream);
 		recordio_free(&ms->rio);
 	}
+	drop_queue(ms);
 	event_free(ms->retry);
 	event_free(ms->watchdog);
 	if (ms->revive_later)
@@ -358,6 +391,7 @@ mesos_master(const struct mesos *ms)
 struct call_ctx {
 	char type[32];
 	char master[256];
+	struct mesos *ms;        /* ordered calls: send the next one */
 };
 
 static void
@@ -365,23 +399,64 @@ called(const struct http_client_resp *resp, void *arg)
 {
 	struct call_ctx *c = arg;
 
+	log_debug("mesos %s call answered %ld", c->type, resp->status);
 	if (resp->status != 202)
 		log_warn("mesos %s call to %s failed: %s%ld %.200s", c->type,
 		    c->master, resp->error ? resp->error : "HTTP ", resp->status,
 		    resp->body ? resp->body : "");
+	if (c->ms) {
+		c->ms->ordered = NULL;
+		send_next(c->ms);
+	}
 	free(c);
+}
+
+static struct http_call *
+post(struct mesos *ms, const char *type, const char *body, bool ordered)
+{
+	char url[400], sid[220];
+	const char *headers[] = { sid, "Accept: application/json", NULL };
+	struct http_client_req req = { .method = "POST", .url = url,
+		.content_type = "application/json", .headers = headers,
+		.timeout = 10, .body = body, .body_len = strlen(body) };
+	struct call_ctx *c = xcalloc(1, sizeof(*c));
+
+	snprintf(url, sizeof(url), "http://%s/api/v1/scheduler", ms->current);
+	snprintf(sid, sizeof(sid), "Mesos-Stream-Id: %s", ms->stream_id);
+	snprintf(c->type, sizeof(c->type), "%s", type);
+	snprintf(c->master, sizeof(c->master), "%s", ms->current);
+	c->ms = ordered ? ms : NULL;
+	log_debug("mesos call %s to %s", type, ms->current);
+	return http_client_request(ms->m->client, &req, called, c);
+}
+
+static void
+send_next(struct mesos *ms)
+{
+	struct queued *q = ms->queue;
+
+	if (ms->ordered || q == NULL)
+		return;
+	ms->queue = q->next;
+	if (ms->queue == NULL)
+		ms->queue_tail = &ms->queue;
+	ms->ordered = post(ms, q->type, q->body, true);
+	free(q->body);
+	free(q);
+}
+
+static bool
+is_ordered(const char *type)
+{
+	return strcmp(type, "DECLINE") == 0 || strcmp(type, "REVIVE") == 0 ||
+	    strcmp(type, "SUPPRESS") == 0 || strcmp(type, "ACCEPT") == 0;
 }
 
 void
 mesos_call(struct mesos *ms, const char *type, json_t *payload)
 {
 	struct marathon *m = ms->m;
-	char url[400], sid[220], lower[32];
-	const char *headers[] = { sid, "Accept: application/json", NULL };
-	struct http_client_req req = { .method = "POST", .url = url,
-		.content_type = "application/json", .headers = headers,
-		.timeout = 10 };
-	struct call_ctx *c;
+	char lower[32];
 	json_t *call;
 	char *body;
 	size_t i;
@@ -400,14 +475,17 @@ mesos_call(struct mesos *ms, const char *type, json_t *payload)
 		json_object_set_new(call, lower, payload);
 	body = json_compact(call);
 	json_decref(call);
-	snprintf(url, sizeof(url), "http://%s/api/v1/scheduler", ms->current);
-	snprintf(sid, sizeof(sid), "Mesos-Stream-Id: %s", ms->stream_id);
-	req.body = body;
-	req.body_len = strlen(body);
-	c = xcalloc(1, sizeof(*c));
-	snprintf(c->type, sizeof(c->type), "%s", type);
-	snprintf(c->master, sizeof(c->master), "%s", ms->current);
-	http_client_request(m->client, &req, called, c);
+	if (is_ordered(type)) {
+		struct queued *q = xcalloc(1, sizeof(*q));
+
+		snprintf(q->type, sizeof(q->type), "%s", type);
+		q->body = body;
+		*ms->queue_tail = q;
+		ms->queue_tail = &q->next;
+		send_next(ms);
+		return;
+	}
+	post(ms, type, body, false);
 	free(body);
 }
 
