@@ -650,6 +650,25 @@ ipc_publish(struct ipc *s, const char *topic, const json_t *msg)
 	return rv == 0 ? 0 : -1;
 }
 
+int
+ipc_publish_text(struct ipc *s, const char *topic, const char *json,
+    size_t len)
+{
+	size_t tlen = strlen(topic);
+	nng_msg *msg;
+
+	if (nng_msg_alloc(&msg, 0) != 0)
+		abort();
+	nng_msg_append(msg, topic, tlen);
+	nng_msg_append(msg, "\n", 1);
+	nng_msg_append(msg, json, len);
+	if (nng_sendmsg(s->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+		nng_msg_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
 struct ipc *
 ipc_sub_dial(struct event_base *base, const char *url, ipc_event_fn fn,
     void *arg, char *err, size_t errlen)

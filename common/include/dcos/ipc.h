@@ -60,6 +60,9 @@ struct ipc *ipc_pub_listen(struct event_base *base, const char *url,
     char *err, size_t errlen);
 /* Drops the message if no subscriber keeps up (PUB semantics). */
 int ipc_publish(struct ipc *s, const char *topic, const json_t *msg);
+/* The same with the JSON already rendered (one line of len bytes). */
+int ipc_publish_text(struct ipc *s, const char *topic, const char *json,
+    size_t len);
 
 struct ipc *ipc_sub_dial(struct event_base *base, const char *url,
     ipc_event_fn fn, void *arg, char *err, size_t errlen);
