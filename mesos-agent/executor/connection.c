@@ -23,6 +23,7 @@
 #include "executor.h"
 
 static void subscribe(struct executor *e);
+static void pump(struct executor *e);
 
 static json_t *
 call(struct executor *e, const char *type)
@@ -82,6 +83,7 @@ handle_event(struct executor *e, const json_t *ev)
 		log_info("subscribed to agent %s at %s%s", e->agent_id,
 		    e->f.agent_endpoint, e->ever_subscribed ? " again" : "");
 		e->ever_subscribed = true;
+		pump(e);
 	} else if (strcmp(type, "LAUNCH") == 0) {
 		const json_t *l = json_object_get(ev, "launch");
 
@@ -218,6 +220,8 @@ subscribe(struct executor *e)
 	json_object_set_new(c, "subscribe", json_pack("{s:O, s:O}",
 	    "unacknowledged_tasks", e->unacked_tasks, "unacknowledged_updates",
 	    e->unacked_updates));
+	/* everything unacknowledged goes with the subscription */
+	json_array_clear(e->outbox);
 	body = json_compact(c);
 	json_decref(c);
 	r.body = body;
@@ -235,6 +239,7 @@ conn_start(struct executor *e)
 	    e->f.agent_endpoint);
 	e->unacked_updates = json_array();
 	e->unacked_tasks = json_array();
+	e->outbox = json_array();
 	e->oom_fd = -1;
 	TAILQ_INIT(&e->tasks);
 	subscribe(e);
@@ -254,6 +259,9 @@ conn_stop(struct executor *e)
 	e->reconnect = NULL;
 	json_decref(e->unacked_updates);
 	json_decref(e->unacked_tasks);
+	json_decref(e->outbox);
+	json_decref(e->inflight);
+	e->outbox = e->inflight = NULL;
 	json_decref(e->framework_info);
 	json_decref(e->executor_info);
 	e->unacked_updates = e->unacked_tasks = NULL;
@@ -263,34 +271,54 @@ conn_stop(struct executor *e)
 static void
 on_update_sent(const struct http_client_resp *resp, void *arg)
 {
-	if (resp->status != 202)
+	struct executor *e = arg;
+
+	json_t *sent = e->inflight;
+
+	e->inflight = NULL;
+	if (resp->status != 202) {
 		log_warn("the agent did not take an update (%ld %s); it is resent "
 		    "when we subscribe again", resp->status, resp->error ?
 		    resp->error : resp->body);
+		json_decref(sent);
+		return;
+	}
+	if (e->outbox && json_array_get(e->outbox, 0) == sent)
+		json_array_remove(e->outbox, 0);
+	json_decref(sent);
+	pump(e);
 }
 
-void
-conn_send_update(struct executor *e, json_t *status)
+/* One UPDATE at a time, so the agent sees a task's updates in order. */
+static void
+pump(struct executor *e)
 {
-	json_t *c;
+	json_t *c, *status;
 	char *body;
 	struct http_client_req r = {
 		.method = "POST", .url = e->url, .content_type = "application/json",
 		.timeout = 10,
 	};
 
-	json_array_append_new(e->unacked_updates, json_pack("{s:o, s:O}",
-	    "framework_id", mesos_id(e->f.framework_id), "status", status));
-	if (!e->connected) {
-		json_decref(status);
-		return; /* goes with the next SUBSCRIBE */
-	}
+	if (!e->connected || e->inflight || e->outbox == NULL ||
+	    (status = json_array_get(e->outbox, 0)) == NULL)
+		return;
 	c = call(e, "UPDATE");
-	json_object_set_new(c, "update", json_pack("{s:o}", "status", status));
+	json_object_set_new(c, "update", json_pack("{s:O}", "status", status));
 	body = json_compact(c);
 	json_decref(c);
 	r.body = body;
 	r.body_len = strlen(body);
+	e->inflight = json_incref(status);
 	http_client_request(e->http, &r, on_update_sent, e);
 	free(body);
+}
+
+void
+conn_send_update(struct executor *e, json_t *status)
+{
+	json_array_append_new(e->unacked_updates, json_pack("{s:o, s:O}",
+	    "framework_id", mesos_id(e->f.framework_id), "status", status));
+	json_array_append_new(e->outbox, status);
+	pump(e);
 }

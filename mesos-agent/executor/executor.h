@@ -79,6 +79,8 @@ struct executor {
 	int next_index;
 	json_t *unacked_updates; /* [{framework_id, status}] */
 	json_t *unacked_tasks;   /* TaskInfo of tasks without an acked update */
+	json_t *outbox;          /* statuses still to POST, in order */
+	json_t *inflight;        /* the status being POSTed (one at a time) */
 	struct cg_config cg;
 	bool cg_created, pid_ns, rlimits, shutting_down, exiting;
 	int exit_code;
