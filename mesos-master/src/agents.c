@@ -327,9 +327,10 @@ answer_all(struct pending_reg *pr, json_t *reply)
 static json_t *
 registered_reply(struct master *m, const struct agent *a, const char *type)
 {
-	return json_pack("{s:s, s:o, s:s, s:f, s:s}", "type", type, "agent_id",
+	return json_pack("{s:s, s:o, s:s, s:f, s:I}", "type", type, "agent_id",
 	    v1_id(a->id), "master_id", m->id, "ping_interval_secs",
-	    m->f.agent_ping_timeout, "leader", "");
+	    m->f.agent_ping_timeout, "max_ping_timeouts",
+	    (json_int_t)m->f.max_agent_ping_timeouts);
 }
 
 static void

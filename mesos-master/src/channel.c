@@ -436,7 +436,7 @@ agent_send(struct master *m, struct agent *a, json_t *msg, agent_reply_fn cb,
 	if (om == NULL)
 		abort();
 	if (json_object_get(msg, "agent_id") == NULL)
-		json_object_set_new(msg, "agent_id", json_string(a->id));
+		json_object_set_new(msg, "agent_id", v1_id(a->id));
 	om->m = m;
 	om->agent_id = strdup(a->id);
 	om->msg = msg;
@@ -484,8 +484,8 @@ agent_ping(struct master *m, struct agent *a)
 		return;
 	snprintf(leader, sizeof(leader), "tcp://%s:%d", m->f.advertise_ip ?
 	    m->f.advertise_ip : m->f.ip, m->f.agent_port);
-	msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "PING", "master_id",
-	    m->id, "agent_id", a->id, "leader", leader);
+	msg = json_pack("{s:s, s:s, s:o, s:s}", "type", "PING", "master_id",
+	    m->id, "agent_id", v1_id(a->id), "leader", leader);
 	a->ping = ipc_request(a->chan->req, msg, m->f.agent_ping_timeout,
 	    on_pong, a);
 	json_decref(msg);

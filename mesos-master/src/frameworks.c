@@ -367,9 +367,9 @@ framework_remove(struct master *m, struct framework *fw, const char *why)
 		if (t->agent && t->agent->state == AGENT_ACTIVE &&
 		    !strmap_get(agents_told, t->agent->id)) {
 			strmap_put(agents_told, t->agent->id, t->agent);
-			agent_send(m, t->agent, json_pack("{s:s, s:s, s:s}", "type",
-			    "SHUTDOWN_FRAMEWORK", "agent_id", t->agent->id,
-			    "framework_id", fw->id), NULL, NULL);
+			agent_send(m, t->agent, json_pack("{s:s, s:o, s:o}", "type",
+			    "SHUTDOWN_FRAMEWORK", "agent_id", v1_id(t->agent->id),
+			    "framework_id", v1_id(fw->id)), NULL, NULL);
 		}
 		json_decref(t->unacked);
 		t->unacked = NULL;

@@ -82,7 +82,7 @@ on_changed(struct lease *l, void *arg)
 	struct master *m = arg;
 	const char *who = lease_leader(l);
 
-	if (m->role == ROLE_FOLLOWER)
+	if (m->role == ROLE_FOLLOWER && !lease_is_leader(l))
 		log_info("following; the leading master is %s",
 		    who ? who : "(none yet)");
 }

@@ -383,8 +383,8 @@ launch(struct master *m, struct framework *fw, struct agent *a,
 		e->ntasks++;
 	resources_free(&exec_res);
 	t = create_task(m, fw, a, lt, role, eid);
-	run = json_pack("{s:s, s:s, s:O, s:o}", "type", "RUN_TASK", "agent_id",
-	    a->id, "framework_info", fw->info, "task", task_info_for_agent(lt,
+	run = json_pack("{s:s, s:o, s:O, s:o}", "type", "RUN_TASK", "agent_id",
+	    v1_id(a->id), "framework_info", fw->info, "task", task_info_for_agent(lt,
 	    a->id));
 	t->run_msg = json_incref(run);
 	if ((ref = calloc(1, sizeof(*ref))) == NULL ||
@@ -453,8 +453,8 @@ launch_group(struct master *m, struct framework *fw, struct agent *a,
 		    a->id));
 		ref->task_ids[ref->ntasks++] = strdup(t->id);
 	}
-	run = json_pack("{s:s, s:s, s:O, s:O, s:{s:o}}", "type", "RUN_TASK_GROUP",
-	    "agent_id", a->id, "framework_info", fw->info, "executor", e->info,
+	run = json_pack("{s:s, s:o, s:O, s:O, s:{s:o}}", "type", "RUN_TASK_GROUP",
+	    "agent_id", v1_id(a->id), "framework_info", fw->info, "executor", e->info,
 	    "task_group", "tasks", tasks);
 	for (i = 0; i < ref->ntasks; i++) {
 		struct task *t = strmap_get(fw->tasks, ref->task_ids[i]);
@@ -619,9 +619,10 @@ sched_call(struct master *m, struct framework *fw, struct sched_call *c,
 		tasks_kill(m, fw, c->task_id, c->agent_id, c->kill_policy);
 		break;
 	case CALL_SHUTDOWN:
-		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:s, s:s, s:s}",
-		    "type", "SHUTDOWN_EXECUTOR", "agent_id", c->agent_id,
-		    "framework_id", fw->id, "executor_id", c->executor_id));
+		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:o, s:o, s:o}",
+		    "type", "SHUTDOWN_EXECUTOR", "agent_id", v1_id(c->agent_id),
+		    "framework_id", v1_id(fw->id), "executor_id",
+		    v1_id(c->executor_id)));
 		break;
 	case CALL_ACKNOWLEDGE:
 		tasks_acknowledge(m, fw, c->agent_id, c->task_id, c->uuid);
@@ -630,10 +631,10 @@ sched_call(struct master *m, struct framework *fw, struct sched_call *c,
 		reconcile_tasks(m, fw, c->recon, c->nrecon);
 		break;
 	case CALL_MESSAGE:
-		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		    "type", "FRAMEWORK_MESSAGE", "agent_id", c->agent_id,
-		    "framework_id", fw->id, "executor_id", c->executor_id, "data",
-		    c->data));
+		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:o, s:o, s:o, s:s}",
+		    "type", "FRAMEWORK_MESSAGE", "agent_id", v1_id(c->agent_id),
+		    "framework_id", v1_id(fw->id), "executor_id",
+		    v1_id(c->executor_id), "data", c->data));
 		break;
 	case CALL_REQUEST:
 	case CALL_ACCEPT_INVERSE_OFFERS:

@@ -372,9 +372,10 @@ tasks_acknowledge(struct master *m, struct framework *fw,
 	struct agent *a = agent_find(m, agent_id);
 
 	if (a && a->state == AGENT_ACTIVE)
-		agent_send(m, a, json_pack("{s:s, s:s, s:s, s:s}", "type",
-		    "ACKNOWLEDGE_UPDATE", "agent_id", agent_id, "framework_id",
-		    fw->id, "task_id", task_id, "uuid", uuid), NULL, NULL);
+		agent_send(m, a, json_pack("{s:s, s:o, s:o, s:o, s:s}", "type",
+		    "ACKNOWLEDGE_UPDATE", "agent_id", v1_id(agent_id),
+		    "framework_id", v1_id(fw->id), "task_id", v1_id(task_id), "uuid",
+		    uuid), NULL, NULL);
 	if (t == NULL || t->unacked == NULL ||
 	    strcmp(json_str_or(t->unacked, "uuid", ""), uuid) != 0)
 		return;
@@ -404,8 +405,9 @@ tasks_kill(struct master *m, struct framework *fw, const char *task_id,
 		    "unreachable" : "not re-registered yet");
 		return;
 	}
-	msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "KILL_TASK", "agent_id",
-	    t->agent->id, "framework_id", fw->id, "task_id", task_id);
+	msg = json_pack("{s:s, s:o, s:o, s:o}", "type", "KILL_TASK", "agent_id",
+	    v1_id(t->agent->id), "framework_id", v1_id(fw->id), "task_id",
+	    v1_id(task_id));
 	if (kill_policy)
 		json_object_set(msg, "kill_policy", (json_t *)kill_policy);
 	agent_send(m, t->agent, msg, NULL, NULL);
