@@ -20,6 +20,7 @@ followed (its Location is protocol-relative, ``//host:port/path``).
 
 import base64
 import json
+import os
 import threading
 import time
 import uuid as uuidlib
@@ -399,3 +400,137 @@ class MesosFramework:
 
     def teardown(self):
         return self.call("TEARDOWN")
+
+
+# --- starting real masters and agents for the e2e tests ---
+
+def workdir(cluster, name):
+    path = os.path.join(cluster.dir, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def start_master(cluster, name="master", ip=None, store=None, extra=(),
+                 wait=True):
+    """A dcos-mesos-master on a fresh loopback address with test-speed
+    timers; returns the harness Daemon with .ip and .url set."""
+    from harness import bin_path
+    ip = ip or cluster.ip()
+    store = store or "sqlite:" + cluster.path(name, "registry.db")
+    argv = [bin_path("dcos-mesos-master"), f"--ip={ip}", "--port=5050",
+            f"--work_dir={workdir(cluster, name)}", f"--store={store}",
+            "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=5",
+            "--lease_ttl=3secs", "--heartbeat_interval=2secs",
+            "--allocation_interval=0.5secs", *extra]
+    d = cluster.start(name, argv, health=f"http://{ip}:5050/health",
+                      wait=wait)
+    d.ip = ip
+    d.url = f"http://{ip}:5050"
+    return d
+
+
+def start_agent(cluster, masters, name="agent", ip=None,
+                resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]",
+                extra=(), wait=True):
+    """A real dcos-mesos-slave registered with the given masters."""
+    from harness import bin_path
+    if not isinstance(masters, (list, tuple)):
+        masters = [masters]
+    ip = ip or cluster.ip()
+    argv = [bin_path("dcos-mesos-slave"),
+            "--master=" + ",".join(f"{m.ip}:5050" for m in masters),
+            f"--ip={ip}", "--port=5051",
+            f"--work_dir={workdir(cluster, name)}",
+            f"--resources={resources}",
+            "--status_update_retry_interval=2secs",
+            "--registration_backoff_factor=0.2secs", *extra]
+    d = cluster.start(name, argv, health=f"http://{ip}:5051/health",
+                      wait=wait)
+    d.ip = ip
+    d.url = f"http://{ip}:5051"
+    return d
+
+
+def leader_url(masters, timeout=20):
+    """The URL of the leading master, once one is elected and recovered."""
+    from harness import wait_for
+
+    def find():
+        for m in masters:
+            try:
+                r = requests.get(m.url + "/master/redirect", timeout=1,
+                                 allow_redirects=False)
+            except requests.RequestException:
+                continue
+            if r.status_code == 307:
+                url = "http:" + r.headers["Location"]
+                if requests.get(url + "/master/state", timeout=2,
+                                allow_redirects=False).status_code == 200:
+                    return url
+        return None
+    return wait_for(find, timeout, what="a leading master")
+
+
+def wait_agents(master_url, n=1, timeout=20, active=True):
+    """Waits until the master lists n agents (active ones by default);
+    returns them."""
+    from harness import wait_for
+
+    def enough():
+        st = requests.get(master_url + "/master/slaves", timeout=2).json()
+        got = [s for s in st["slaves"] if s["active"] or not active]
+        return got if len(got) >= n else None
+    return wait_for(enough, timeout, what=f"{n} registered agent(s)")
+
+
+class EventBus:
+    """A subscriber to the master's nng PUB event bus, through libnng with
+    ctypes (the same wire a C subscriber uses): events are (topic, dict)."""
+
+    def __init__(self, url, prefix=""):
+        import ctypes
+        self.ct = ctypes
+        self.lib = ctypes.CDLL("libnng.so.1")
+
+        class Sock(ctypes.Structure):
+            _fields_ = [("id", ctypes.c_uint32)]
+        self.sock = Sock()
+        if self.lib.nng_sub0_open(ctypes.byref(self.sock)) != 0:
+            raise AssertionError("nng_sub0_open failed")
+        p = prefix.encode()
+        self.lib.nng_socket_set(self.sock, b"sub:subscribe", p, len(p))
+        self.lib.nng_socket_set_ms(self.sock, b"recv-timeout", 100)
+        if self.lib.nng_dial(self.sock, url.encode(), None, 2) != 0:
+            raise AssertionError(f"nng_dial {url} failed")
+        self.events = []
+        self.running = True
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        ct = self.ct
+        while self.running:
+            buf = ct.c_void_p()
+            size = ct.c_size_t()
+            rv = self.lib.nng_recv(self.sock, ct.byref(buf), ct.byref(size), 1)
+            if rv != 0:
+                continue
+            data = ct.string_at(buf, size.value)
+            self.lib.nng_free(buf, size)
+            topic, _, body = data.partition(b"\n")
+            with self.lock:
+                self.events.append((topic.decode(), json.loads(body)))
+
+    def topics(self):
+        with self.lock:
+            return [t for t, _ in self.events]
+
+    def find(self, topic, pred=lambda e: True):
+        with self.lock:
+            return [e for t, e in self.events if t == topic and pred(e)]
+
+    def close(self):
+        self.running = False
+        self.thread.join(timeout=2)
+        self.lib.nng_close(self.sock)
