@@ -29,15 +29,18 @@ ok(void)
 	return json_pack("{s:s}", "type", "OK");
 }
 
-/* The id object member key, validated as a Mesos id. */
+/* The id member key ({"value": ...}, or a plain string, which some
+ * senders use), validated as a Mesos id. */
 static const char *
 need_id(const json_t *msg, const char *key, char *err, size_t errlen)
 {
 	const char *v = mesos_id_get(msg, key);
 	char why[256];
 
+	if (v == NULL)
+		v = json_string_value(json_object_get(msg, key));
 	if (v == NULL) {
-		snprintf(err, errlen, "'%s' is missing or not {\"value\": ...}", key);
+		snprintf(err, errlen, "'%s' is missing", key);
 		return NULL;
 	}
 	if (mesos_id_valid(v, why, sizeof(why)) == -1) {
