@@ -217,6 +217,8 @@ void config_spec(struct agent *a, struct flags_spec *spec);
 int config_setup(struct agent *a, char *err, size_t errlen);
 int config_detect_resources(const char *work_dir, const char *default_role,
     struct resources *out, char *err, size_t errlen);
+int config_fill_resources(const char *work_dir, const char *default_role,
+    struct resources *r, char *err, size_t errlen);
 
 /* isolation.c */
 int isolation_setup(struct agent *a, char *err, size_t errlen);

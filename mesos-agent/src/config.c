@@ -165,6 +165,38 @@ config_detect_resources(const char *work_dir, const char *default_role,
 	return resources_parse(text, default_role, out, err, errlen);
 }
 
+/* As Mesos: cpus, mem, disk and ports not named in --resources are
+ * detected from the host. */
+int
+config_fill_resources(const char *work_dir, const char *default_role,
+    struct resources *r, char *err, size_t errlen)
+{
+	static const char *const names[] = { "cpus", "mem", "disk", "ports" };
+	struct resources detected;
+
+	resources_init(&detected);
+	if (config_detect_resources(work_dir, default_role, &detected, err,
+	    errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		bool named = false;
+
+		for (size_t k = 0; k < r->n; k++)
+			if (strcmp(r->v[k].name, names[i]) == 0)
+				named = true;
+		if (named)
+			continue;
+		for (size_t k = 0; k < detected.n; k++)
+			if (strcmp(detected.v[k].name, names[i]) == 0) {
+				struct resources one = { .v = &detected.v[k], .n = 1 };
+
+				resources_add(r, &one);
+			}
+	}
+	resources_free(&detected);
+	return 0;
+}
+
 static int
 find_binaries(struct agent *a, char *err, size_t errlen)
 {
@@ -245,10 +277,10 @@ config_setup(struct agent *a, char *err, size_t errlen)
 			snprintf(err, errlen, "--resources: %s", perr);
 			return -1;
 		}
-	} else if (config_detect_resources(f->work_dir, f->default_role,
-	    &a->total, err, errlen) == -1) {
-		return -1;
 	}
+	if (config_fill_resources(f->work_dir, f->default_role, &a->total, err,
+	    errlen) == -1)
+		return -1;
 	if (f->attributes && f->attributes[0]) {
 		char perr[256];
 
