@@ -379,16 +379,30 @@ parse_roles(const json_t *body, const char *path, struct sched_call *c,
 	return 0;
 }
 
+/* A Mesos role: "/"-separated parts, none empty, ".", ".." or starting
+ * with "-", and no whitespace, control characters or backslashes. */
 static int
 valid_role(const char *r)
 {
-	if (r[0] == '\0' || !strcmp(r, ".") || !strcmp(r, "..") || r[0] == '-')
+	const char *part = r;
+
+	if (r[0] == '\0')
 		return 0;
-	for (const char *p = r; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '\\')
+	for (const char *p = r;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t n = (size_t)(p - part);
+
+			if (n == 0 || (n == 1 && part[0] == '.') ||
+			    (n == 2 && part[0] == '.' && part[1] == '.') ||
+			    part[0] == '-')
+				return 0;
+			if (*p == '\0')
+				return 1;
+			part = p + 1;
+		} else if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '\\') {
 			return 0;
-	return strstr(r, "/.") == NULL && strstr(r, "//") == NULL &&
-	    r[strlen(r) - 1] != '/' && r[0] != '/';
+		}
+	}
 }
 
 int
