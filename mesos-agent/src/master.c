@@ -382,6 +382,7 @@ on_leader(int rc, const char *address, int64_t epoch, void *arg)
 		retry_backoff(a);
 		return;
 	}
+	log_info("the store names %s as the leading master", address);
 	snprintf(host, sizeof(host), "%.*s", (int)strcspn(address, ":"), address);
 	snprintf(url, sizeof(url), "tcp://%s:%d", host, a->f.master_agent_port);
 	use_url(a, url);

@@ -31,12 +31,13 @@ def start_master(cluster, extra=()):
 
 
 def start_agent(cluster, master, extra=(), resources=AGENT_RESOURCES,
-                name=None, ip=None, work_dir=None):
+                name=None, ip=None, work_dir=None, master_arg=None):
     ip = ip or cluster.ip()
     work_dir = work_dir or os.path.join(cluster.dir, f"agent-{ip}")
     os.makedirs(work_dir, exist_ok=True)
     d = cluster.start(name or f"agent-{ip}", [
-        bin_path("dcos-mesos-slave"), f"--master={master.ip}:5050",
+        bin_path("dcos-mesos-slave"),
+        f"--master={master_arg or master.ip + ':5050'}",
         f"--ip={ip}", "--port=5051", f"--work_dir={work_dir}",
         f"--resources={resources}", "--registration_backoff_factor=100ms",
         *extra], health=f"http://{ip}:5051/health")

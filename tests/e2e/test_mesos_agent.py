@@ -377,3 +377,104 @@ def test_finished_sandboxes_are_garbage_collected(world):
     assert read_file(w.agent, box + "/stdout").status_code == 404
     m = requests.get(w.agent.url + "/metrics/snapshot").json()
     assert m["gc/path_removals_succeeded"] >= 1
+
+
+def test_task_group_runs_in_one_executor_with_a_sandbox_per_task(world):
+    w = world()
+    offer = offer_on(w.fw, w.agent_id)
+    a = w.fw.task(offer, "web", cmd="echo I am web; echo $MESOS_SANDBOX")
+    b = w.fw.task(offer, "sidecar", cmd="echo I am sidecar")
+    for t in (a, b):
+        t["command"]["shell"] = True
+    executor = {"type": "DEFAULT", "executor_id": {"value": "pod-1"},
+                "framework_id": {"value": w.fw.framework_id},
+                "resources": [w.fw.scalar("cpus", 0.1),
+                              w.fw.scalar("mem", 32)]}
+    w.fw.launch_group(offer, executor, [a, b])
+    for t in (a, b):
+        w.fw.wait_state(tid(t), "TASK_FINISHED")
+    box = sandbox(w.agent, "pod-1")
+    out = read_file(w.agent, f"{box}/tasks/{tid(a)}/stdout").json()["data"]
+    assert out == f"I am web\n{box}/tasks/{tid(a)}\n"
+    assert read_file(w.agent, f"{box}/tasks/{tid(b)}/stdout").json()[
+        "data"] == "I am sidecar\n"
+
+
+# A third-party executor, written against the Mesos v1 executor HTTP API
+# with nothing of ours: it subscribes, runs nothing, reports each task
+# RUNNING then FINISHED, and leaves once the agent acknowledged both.
+CUSTOM_EXECUTOR = r'''
+import json, os, sys, uuid, base64, requests
+url = "http://%s/api/v1/executor" % os.environ["MESOS_AGENT_ENDPOINT"]
+fid = {"value": os.environ["MESOS_FRAMEWORK_ID"]}
+eid = {"value": os.environ["MESOS_EXECUTOR_ID"]}
+H = {"Content-Type": "application/json", "Accept": "application/json"}
+r = requests.post(url, headers=H, stream=True, json={
+    "type": "SUBSCRIBE", "framework_id": fid, "executor_id": eid,
+    "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []}})
+assert r.status_code == 200, r.text
+pending = set()
+def update(task_id, state):
+    u = base64.b64encode(uuid.uuid4().bytes).decode()
+    pending.add(u)
+    s = requests.post(url, headers=H, json={
+        "type": "UPDATE", "framework_id": fid, "executor_id": eid,
+        "update": {"status": {"task_id": task_id, "state": state,
+                              "source": "SOURCE_EXECUTOR", "uuid": u,
+                              "message": "custom " + state}}})
+    assert s.status_code == 202, s.text
+buf = b""
+done = 0
+for chunk in r.iter_content(chunk_size=None):
+    buf += chunk
+    while b"\n" in buf:
+        n, rest = buf.split(b"\n", 1)
+        if len(rest) < int(n):
+            break
+        ev, buf = json.loads(rest[:int(n)]), rest[int(n):]
+        print("event", ev["type"], flush=True)
+        if ev["type"] == "LAUNCH":
+            t = ev["launch"]["task"]["task_id"]
+            update(t, "TASK_RUNNING")
+            update(t, "TASK_FINISHED")
+            done += 1
+        elif ev["type"] == "ACKNOWLEDGED":
+            pending.discard(ev["acknowledged"]["uuid"])
+            if done and not pending:
+                sys.exit(0)
+        elif ev["type"] == "SHUTDOWN":
+            sys.exit(0)
+'''
+
+
+def test_custom_executor_speaking_the_v1_executor_api_runs_tasks(world,
+                                                                 tmp_path):
+    script = tmp_path / "executor.py"
+    script.write_text(CUSTOM_EXECUTOR)
+    w = world()
+    offer = offer_on(w.fw, w.agent_id)
+    executor = {"executor_id": {"value": "custom-1"},
+                "framework_id": {"value": w.fw.framework_id},
+                "command": {"value": f"/usr/bin/python3 {script}"},
+                "resources": [w.fw.scalar("cpus", 0.1),
+                              w.fw.scalar("mem", 64)]}
+    task = w.fw.task(offer, "by-custom", executor=executor)
+    w.fw.launch(offer, [task])
+    st = w.fw.wait_state(tid(task), "TASK_FINISHED")
+    assert st["message"] == "custom TASK_FINISHED"
+    assert st["executor_id"]["value"] == "custom-1"
+    assert w.fw.states(tid(task)) == ["TASK_RUNNING", "TASK_FINISHED"]
+    box = sandbox(w.agent, "custom-1")
+    assert "event LAUNCH" in wait_file(w.agent, box + "/stdout",
+                                       lambda d: "ACKNOWLEDGED" in d)
+
+
+def test_agent_finds_the_leading_master_through_the_store(cluster):
+    master = start_master(cluster)
+    store = f"sqlite:{cluster.dir}/master-{master.ip}/registry.db"
+    agent = start_agent(cluster, master, master_arg=store)
+    registered(agent)
+    assert f"the store names {master.ip}:5050 as the leading master" in \
+        agent.log()
+    slaves = requests.get(master.url + "/master/slaves").json()["slaves"]
+    assert [s["hostname"] for s in slaves] == [agent.ip]
