@@ -134,6 +134,28 @@ http_reply(struct http_req *req, int status, const char *content_type,
 }
 
 void
+http_reply_file(struct http_req *req, int status, const char *content_type,
+    int fd, long long offset, long long length)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req->ev),
+		    "Content-Type", content_type);
+	add_cors(req);
+	if (length > 0) {
+		if (evbuffer_add_file(buf, fd, (ev_off_t)offset,
+		    (ev_off_t)length) == -1)
+			close(fd);
+	} else {
+		close(fd);
+	}
+	evhttp_send_reply(req->ev, status, http_status_reason(status), buf);
+	evbuffer_free(buf);
+	req_free(req);
+}
+
+void
 http_reply_empty(struct http_req *req, int status)
 {
 	http_reply(req, status, NULL, NULL, 0);

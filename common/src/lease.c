@@ -290,3 +290,40 @@ lease_read(struct store *s, const char *name, char *address, size_t size,
 	store_rows_free(rows);
 	return rc;
 }
+
+struct lease_read_ctx {
+	lease_read_fn cb;
+	void *arg;
+};
+
+static void
+lease_read_done(const struct store_result *res, void *arg)
+{
+	struct lease_read_ctx *ctx = arg;
+
+	if (res->code == STORE_ERR_SQL)
+		ctx->cb(1, NULL, 0, ctx->arg); /* no table yet: free */
+	else if (res->code != STORE_OK)
+		ctx->cb(res->code, NULL, 0, ctx->arg);
+	else if (res->rows == NULL || res->rows->nrows != 1)
+		ctx->cb(1, NULL, 0, ctx->arg);
+	else
+		ctx->cb(0, store_rows_text(res->rows, 0, 0),
+		    store_rows_int(res->rows, 0, 1), ctx->arg);
+	free(ctx);
+}
+
+void
+lease_read_submit(struct store *s, const char *name, lease_read_fn cb,
+    void *arg)
+{
+	struct lease_read_ctx *ctx = malloc(sizeof(*ctx));
+	struct store_val v = SV_TEXT(name);
+
+	if (ctx == NULL)
+		abort();
+	ctx->cb = cb;
+	ctx->arg = arg;
+	store_query_submit(s, "SELECT address, epoch FROM leases WHERE name = ? "
+	    "AND expires_ms >= " STORE_NOW_MS, &v, 1, lease_read_done, ctx);
+}

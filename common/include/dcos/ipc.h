@@ -3,13 +3,18 @@
  *
  *   REQ/REP  a request gets exactly one reply or a timeout. Many requests
  *            may be in flight on one socket; a REP handler may reply later.
+ *            A REP socket serves up to 256 unanswered requests at a time;
+ *            further ones wait in nng (back-pressure), so a handler must
+ *            not hold requests indefinitely. Replies are never dropped for
+ *            a peer that is still connected, however many come at once.
  *   PUB/SUB  events with topics; a subscriber picks topics by prefix.
  *
  * Sockets are driven through nng's pollable descriptors (NNG_OPT_RECVFD and
  * NNG_OPT_SENDFD), which only signal; messages are received with
- * NNG_FLAG_NONBLOCK until NNG_EAGAIN. REQ and REP use nng's raw mode so the
- * loop, not nng's threads, matches replies to requests: no nng callback ever
- * touches loop state. Never call nng in a forked child (spawn to exec).
+ * NNG_FLAG_NONBLOCK until NNG_EAGAIN. REQ uses nng's raw mode so the loop,
+ * not nng's threads, matches replies to requests; REP uses contexts whose
+ * completions are handed to the loop through an eventfd: no nng callback
+ * ever touches loop state. Never call nng in a forked child (spawn to exec).
  *
  * Framing: a REQ/REP message body is one JSON document. A PUB message is
  * "<topic>\n<JSON>", so SUB's prefix filter works on topics ("task." gets
@@ -55,6 +60,9 @@ struct ipc *ipc_pub_listen(struct event_base *base, const char *url,
     char *err, size_t errlen);
 /* Drops the message if no subscriber keeps up (PUB semantics). */
 int ipc_publish(struct ipc *s, const char *topic, const json_t *msg);
+/* The same with the JSON already rendered (one line of len bytes). */
+int ipc_publish_text(struct ipc *s, const char *topic, const char *json,
+    size_t len);
 
 struct ipc *ipc_sub_dial(struct event_base *base, const char *url,
     ipc_event_fn fn, void *arg, char *err, size_t errlen);

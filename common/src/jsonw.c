@@ -1,0 +1,254 @@
+/*
+ * jsonw: see jsonw.h. The buffer doubles as it grows; strings are escaped
+ * as RFC 8259 requires (quote, backslash, control characters), everything
+ * else (UTF-8 included) is copied as is.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcos/json.h"
+#include "dcos/jsonw.h"
+
+static void
+reserve(struct jsonw *w, size_t more)
+{
+	size_t need = w->len + more + 1;
+
+	if (need <= w->cap)
+		return;
+	while (w->cap < need)
+		w->cap = w->cap ? w->cap * 2 : 4096;
+	if ((w->buf = realloc(w->buf, w->cap)) == NULL)
+		abort();
+}
+
+static void
+put(struct jsonw *w, const char *s, size_t n)
+{
+	reserve(w, n);
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void
+putc_(struct jsonw *w, char c)
+{
+	reserve(w, 1);
+	w->buf[w->len++] = c;
+	w->buf[w->len] = '\0';
+}
+
+/* Before any value: a comma unless it is the first in its container. */
+static void
+value_prefix(struct jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth > 0) {
+		if (!w->first[w->depth])
+			putc_(w, ',');
+		w->first[w->depth] = false;
+	}
+}
+
+void
+jw_init(struct jsonw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+jw_free(struct jsonw *w)
+{
+	free(w->buf);
+	jw_init(w);
+}
+
+char *
+jw_steal(struct jsonw *w, size_t *len)
+{
+	char *out = w->buf;
+
+	if (out == NULL && (out = strdup("")) == NULL)
+		abort();
+	if (len)
+		*len = w->len;
+	jw_init(w);
+	return out;
+}
+
+static void
+open_(struct jsonw *w, char c)
+{
+	value_prefix(w);
+	putc_(w, c);
+	if (w->depth + 1 >= JW_MAX_DEPTH)
+		abort(); /* a programming error: documents are shallow */
+	w->first[++w->depth] = true;
+}
+
+static void
+close_(struct jsonw *w, char c)
+{
+	putc_(w, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jw_obj_begin(struct jsonw *w) { open_(w, '{'); }
+void jw_obj_end(struct jsonw *w) { close_(w, '}'); }
+void jw_arr_begin(struct jsonw *w) { open_(w, '['); }
+void jw_arr_end(struct jsonw *w) { close_(w, ']'); }
+
+static void
+put_string(struct jsonw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	reserve(w, n + 2);
+	putc_(w, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		const char *rep = NULL;
+		size_t rlen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		switch (c) {
+		case '"': rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		case '\t': rep = "\\t"; break;
+		case '\b': rep = "\\b"; break;
+		case '\f': rep = "\\f"; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			rep = esc;
+			rlen = 6;
+		}
+		put(w, s + start, i - start);
+		put(w, rep, rlen);
+		start = i + 1;
+	}
+	put(w, s + start, n - start);
+	putc_(w, '"');
+}
+
+void
+jw_key(struct jsonw *w, const char *key)
+{
+	value_prefix(w);
+	put_string(w, key, strlen(key));
+	putc_(w, ':');
+	w->after_key = true;
+}
+
+void
+jw_str(struct jsonw *w, const char *s)
+{
+	if (s == NULL) {
+		jw_null(w);
+		return;
+	}
+	value_prefix(w);
+	put_string(w, s, strlen(s));
+}
+
+void
+jw_strn(struct jsonw *w, const char *s, size_t n)
+{
+	value_prefix(w);
+	put_string(w, s, n);
+}
+
+void
+jw_int(struct jsonw *w, int64_t v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+
+	value_prefix(w);
+	put(w, buf, (size_t)n);
+}
+
+void
+jw_double(struct jsonw *w, double v)
+{
+	char buf[48];
+	int n;
+
+	value_prefix(w);
+	if (!isfinite(v)) {
+		put(w, "null", 4);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strpbrk(buf, ".e") == NULL) {
+		memcpy(buf + n, ".0", 3);
+		n += 2;
+	}
+	put(w, buf, (size_t)n);
+}
+
+void
+jw_bool(struct jsonw *w, bool v)
+{
+	value_prefix(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void
+jw_null(struct jsonw *w)
+{
+	value_prefix(w);
+	put(w, "null", 4);
+}
+
+void
+jw_raw(struct jsonw *w, const char *json)
+{
+	if (json == NULL) {
+		jw_null(w);
+		return;
+	}
+	value_prefix(w);
+	put(w, json, strlen(json));
+}
+
+static int
+dump_cb(const char *buffer, size_t size, void *data)
+{
+	put(data, buffer, size);
+	return 0;
+}
+
+void
+jw_json(struct jsonw *w, const json_t *v)
+{
+	if (v == NULL) {
+		jw_null(w);
+		return;
+	}
+	value_prefix(w);
+	json_dump_callback(v, dump_cb, w, JSON_DUMP_FLAGS);
+}
+
+void jw_kstr(struct jsonw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kint(struct jsonw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+void jw_kdouble(struct jsonw *w, const char *k, double v) { jw_key(w, k); jw_double(w, v); }
+void jw_kbool(struct jsonw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
+void jw_kraw(struct jsonw *w, const char *k, const char *j) { jw_key(w, k); jw_raw(w, j); }
+void jw_kjson(struct jsonw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }

@@ -1,0 +1,653 @@
+/*
+ * sched_calls: what each scheduler call does, on a parsed struct
+ * sched_call and the framework it comes from.
+ *
+ * SUBSCRIBE is committed to the registry before the stream opens (a
+ * framework id the master hands out survives a failover). ACCEPT checks its
+ * offers and then each task against what they hold, as Mesos does: invalid
+ * offers turn the call's tasks into TASK_LOST/TASK_DROPPED
+ * (REASON_INVALID_OFFERS); an invalid task gets TASK_ERROR
+ * (REASON_TASK_INVALID) with a message naming the problem, without
+ * affecting the others; whatever the tasks leave unused goes back to the
+ * allocator, filtered for refuse_seconds (default 5).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcos/http_server.h"
+#include "dcos/log.h"
+#include "dcos/strmap.h"
+#include "master.h"
+
+/* --- SUBSCRIBE --- */
+
+struct pending_sub {
+	struct master *m;
+	struct http_req *req;
+	char *fw_id;
+	json_t *info;
+	json_t *suppressed;
+	unsigned election;
+	bool existed;
+};
+
+static struct framework *
+completed_framework(struct master *m, const char *id)
+{
+	struct framework *fw;
+
+	TAILQ_FOREACH(fw, &m->completed_frameworks, done_link)
+		if (strcmp(fw->id, id) == 0)
+			return fw;
+	return NULL;
+}
+
+static void
+send_subscribed(struct master *m, struct framework *fw)
+{
+	json_t *ev = json_pack("{s:s, s:{s:o, s:f, s:o}}", "type", "SUBSCRIBED",
+	    "subscribed", "framework_id", v1_id(fw->id),
+	    "heartbeat_interval_seconds", m->f.heartbeat_interval, "master_info",
+	    master_info_v1(m));
+
+	framework_send(fw, ev);
+	json_decref(ev);
+}
+
+static void
+subscribed(struct master *m, int code, void *arg)
+{
+	struct pending_sub *ps = arg;
+	struct framework *fw;
+	struct http_stream *s;
+	char sid[UUID_STR_LEN];
+	bool failover;
+	size_t i;
+	json_t *r;
+
+	if (code != 0 || ps->election != m->elections ||
+	    m->role != ROLE_LEADER) {
+		http_reply_error(ps->req, 503, "the framework could not be "
+		    "recorded in the registry (%s); retry",
+		    code ? "store unavailable" : "leadership changed");
+		goto done;
+	}
+	fw = framework_find(m, ps->fw_id);
+	failover = fw != NULL;
+	if (fw == NULL) {
+		fw = framework_new(m, ps->fw_id, ps->info);
+		fw->registered_time = master_now();
+	} else {
+		framework_set_info(fw, ps->info);
+		fw->reregistered_time = master_now();
+		if (fw->registered_time == 0)
+			fw->registered_time = fw->reregistered_time;
+		if (fw->stream) {
+			json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR",
+			    "error", "message", "Framework failed over");
+
+			framework_send(fw, ev);
+			json_decref(ev);
+		}
+	}
+	ids_uuid4(sid);
+	http_req_add_header(ps->req, "Mesos-Stream-Id", sid);
+	http_req_add_header(ps->req, "Cache-Control", "no-cache");
+	s = http_stream_start(ps->req, 200, "application/json",
+	    HTTP_STREAM_RECORDIO, framework_stream_closed, fw);
+	ps->req = NULL;
+	framework_attach(fw, s, sid);
+	log_notice("framework %s (%s, roles %s%s) %s", fw->id, fw->name,
+	    fw->roles[0], fw->nroles > 1 ? ",..." : "", failover ?
+	    "re-subscribed" : "subscribed");
+	send_subscribed(m, fw);
+	if (failover) {
+		/* as Mesos: offers are rescinded and made again on failover */
+		offers_rescind_framework(m, fw, false);
+		frameworks_resend_updates(fw);
+		events_framework_updated(m, fw);
+	} else {
+		events_framework_added(m, fw);
+	}
+	json_array_foreach(ps->suppressed, i, r)
+		if (json_is_string(r))
+			alloc_suppress(m->alloc, fw->alloc, json_string_value(r));
+	offers_schedule(m);
+done:
+	free(ps->fw_id);
+	json_decref(ps->info);
+	json_decref(ps->suppressed);
+	free(ps);
+}
+
+void
+sched_subscribe(struct master *m, struct http_req *req, struct sched_call *c)
+{
+	const char *id = json_str_or(json_object_get(c->framework_info, "id"),
+	    "value", NULL);
+	struct pending_sub *ps;
+	struct framework *fw, tmp;
+	char newid[MASTER_MAX_ID];
+	const json_t *roles = json_object_get(c->framework_info, "roles");
+	size_t i;
+	json_t *r;
+
+	if (id && c->framework_id && strcmp(id, c->framework_id) != 0) {
+		http_reply_error(req, 400, "'framework_id' (%s) differs from "
+		    "'subscribe.framework_info.id' (%s)", c->framework_id, id);
+		return;
+	}
+	if (!config_role_allowed(m, json_str_or(c->framework_info, "role", "*"))) {
+		http_reply_error(req, 400, "Role '%s' is not present in the "
+		    "master's --roles", json_str_or(c->framework_info, "role", ""));
+		return;
+	}
+	json_array_foreach(roles, i, r)
+		if (!config_role_allowed(m, json_string_value(r))) {
+			http_reply_error(req, 400, "Role '%s' is not present in the "
+			    "master's --roles", json_string_value(r));
+			return;
+		}
+	if (id && completed_framework(m, id)) {
+		http_reply_error(req, 403, "Framework %s has been removed; "
+		    "subscribe without an id to start a new one", id);
+		return;
+	}
+	if (id == NULL) {
+		ids_framework(newid, sizeof(newid), m->id, m->next_framework++);
+		id = newid;
+	}
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		abort();
+	ps->m = m;
+	ps->req = req;
+	ps->fw_id = strdup(id);
+	ps->info = json_deep_copy(c->framework_info);
+	json_object_set_new(ps->info, "id", v1_id(id));
+	ps->suppressed = c->suppressed_roles ?
+	    json_deep_copy(c->suppressed_roles) : json_array();
+	ps->election = m->elections;
+	fw = framework_find(m, id);
+	ps->existed = fw != NULL;
+	/* the registry record: the FrameworkInfo as it will be */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.id = ps->fw_id;
+	tmp.info = ps->info;
+	registry_put_framework(m, &tmp, subscribed, ps);
+}
+
+/* --- ACCEPT --- */
+
+struct run_ref {
+	char *fw_id, **task_ids;
+	size_t ntasks;
+};
+
+static void
+on_run_reply(struct master *m, json_t *reply, const char *err, void *arg)
+{
+	struct run_ref *ref = arg;
+	struct framework *fw = framework_find(m, ref->fw_id);
+
+	for (size_t i = 0; i < ref->ntasks; i++) {
+		struct task *t = fw ? strmap_get(fw->tasks, ref->task_ids[i]) : NULL;
+
+		if (t && reply && strcmp(json_str_or(reply, "type", ""), "OK") == 0) {
+			t->launched = true;
+			json_decref(t->run_msg);
+			t->run_msg = NULL;
+		} else if (t && reply && !task_state_terminal(t->state)) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "The agent refused the task: %s",
+			    json_str_or(reply, "message", "no reason given"));
+			task_transition(m, t, TASK_ERROR, "REASON_TASK_INVALID", msg,
+			    "SOURCE_AGENT", true);
+		}
+		free(ref->task_ids[i]);
+	}
+	free(ref->task_ids);
+	free(ref->fw_id);
+	free(ref);
+}
+
+static void
+send_error_update(struct master *m, struct framework *fw, const char *task_id,
+    const char *agent_id, enum task_state state, const char *reason,
+    const char *message)
+{
+	json_t *st = json_pack("{s:o, s:s, s:s, s:s, s:s, s:f}", "task_id",
+	    v1_id(task_id), "state", task_state_name(task_forward_state(fw,
+	    state)), "source", "SOURCE_MASTER", "reason", reason, "message",
+	    message, "timestamp", master_now());
+	json_t *ev;
+
+	if (agent_id)
+		json_object_set_new(st, "agent_id", v1_id(agent_id));
+	ev = json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
+	    st);
+	m->metrics.tasks_by_state[state]++;
+	framework_send(fw, ev);
+	json_decref(ev);
+}
+
+static struct executor *
+executor_on(struct agent *a, struct framework *fw, const char *id)
+{
+	struct executor *e;
+
+	TAILQ_FOREACH(e, &a->executors, agent_link)
+		if (e->fw == fw && strcmp(e->id, id) == 0)
+			return e;
+	return NULL;
+}
+
+static struct executor *
+executor_add(struct master *m, struct agent *a, struct framework *fw,
+    const json_t *info, const struct resources *res)
+{
+	struct executor *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		abort();
+	e->id = strdup(json_str_or(json_object_get(info, "executor_id"), "value",
+	    ""));
+	e->fw = fw;
+	e->agent = a;
+	e->info = json_deep_copy(info);
+	json_object_set_new(e->info, "framework_id", v1_id(fw->id));
+	resources_copy(&e->res, res);
+	resources_add(&a->used, res);
+	resources_add(&fw->used, res);
+	TAILQ_INSERT_TAIL(&a->executors, e, agent_link);
+	return e;
+}
+
+/* Checks one task against the offered pool; on success takes what it needs
+ * out of the pool. need: the task's resources plus a new executor's. */
+static int
+check_task(struct master *m, struct framework *fw, struct agent *a,
+    const struct launch_task *lt, const struct resources *exec_res,
+    struct resources *pool, char *msg, size_t msglen)
+{
+	struct resources need;
+	char have[96], want[96];
+
+	if (strmap_get(fw->tasks, lt->task_id)) {
+		snprintf(msg, msglen, "Task has duplicate ID: %s", lt->task_id);
+		return -1;
+	}
+	if (strcmp(lt->agent_id, a->id) != 0) {
+		snprintf(msg, msglen, "Task uses agent %s but the offers are for "
+		    "agent %s", lt->agent_id, a->id);
+		return -1;
+	}
+	if (resources_empty(&lt->res)) {
+		snprintf(msg, msglen, "Task uses no resources");
+		return -1;
+	}
+	resources_copy(&need, &lt->res);
+	if (exec_res)
+		resources_add(&need, exec_res);
+	if (!resources_contains(pool, &need)) {
+		snprintf(have, sizeof(have), "cpus %.3g, mem %.6g, disk %.6g",
+		    resources_scalar(pool, "cpus"), resources_scalar(pool, "mem"),
+		    resources_scalar(pool, "disk"));
+		snprintf(want, sizeof(want), "cpus %.3g, mem %.6g, disk %.6g",
+		    resources_scalar(&need, "cpus"), resources_scalar(&need, "mem"),
+		    resources_scalar(&need, "disk"));
+		snprintf(msg, msglen, "Task uses more resources (%s) than available "
+		    "(%s) in the offers (or ports/roles that are not offered)", want,
+		    have);
+		resources_free(&need);
+		return -1;
+	}
+	resources_subtract(pool, &need);
+	resources_free(&need);
+	return 0;
+}
+
+static struct task *
+create_task(struct master *m, struct framework *fw, struct agent *a,
+    const struct launch_task *lt, const char *role, const char *executor_id)
+{
+	struct task *t = task_new(fw, a, lt->task_id);
+
+	task_set_info(t, lt->info);
+	free(t->role);
+	t->role = strdup(role);
+	if (executor_id) {
+		free(t->executor_id);
+		t->executor_id = strdup(executor_id);
+	}
+	resources_copy(&t->res, &lt->res);
+	resources_add(&a->used, &t->res);
+	resources_add(&fw->used, &t->res);
+	t->launch_time = master_mono();
+	m->metrics.tasks_launched++;
+	m->metrics.tasks_by_state[TASK_STAGING]++;
+	events_task_added(m, t);
+	return t;
+}
+
+static json_t *
+task_info_for_agent(const struct launch_task *lt, const char *agent_id)
+{
+	json_t *ti = json_deep_copy(lt->info);
+
+	json_object_set_new(ti, "agent_id", v1_id(agent_id));
+	return ti;
+}
+
+static void
+launch(struct master *m, struct framework *fw, struct agent *a,
+    const struct launch_task *lt, const char *role, struct resources *pool)
+{
+	const char *eid = lt->executor ? json_str_or(json_object_get(lt->executor,
+	    "executor_id"), "value", NULL) : NULL;
+	struct executor *e = eid ? executor_on(a, fw, eid) : NULL;
+	struct resources exec_res;
+	struct run_ref *ref;
+	char msg[512];
+	struct task *t;
+	struct json_errs errs;
+	json_t *run;
+
+	const json_t *cmd = json_object_get(lt->info, "command");
+	bool has_cmd = cmd && !json_is_null(cmd);
+
+	resources_init(&exec_res);
+	if ((lt->executor != NULL) == has_cmd) {
+		send_error_update(m, fw, lt->task_id, a->id, TASK_ERROR,
+		    "REASON_TASK_INVALID", "Task should have at least one (but not "
+		    "both) of CommandInfo or ExecutorInfo present");
+		return;
+	}
+	if (lt->executor && e == NULL) {
+		json_errs_init(&errs);
+		resources_from_v1(json_object_get(lt->executor, "resources"),
+		    "/executor/resources", &exec_res, &errs);
+		json_errs_free(&errs);
+	}
+	if (check_task(m, fw, a, lt, lt->executor && e == NULL ? &exec_res :
+	    NULL, pool, msg, sizeof(msg)) == -1) {
+		send_error_update(m, fw, lt->task_id, a->id, TASK_ERROR,
+		    "REASON_TASK_INVALID", msg);
+		resources_free(&exec_res);
+		return;
+	}
+	if (lt->executor && e == NULL)
+		e = executor_add(m, a, fw, lt->executor, &exec_res);
+	if (e)
+		e->ntasks++;
+	resources_free(&exec_res);
+	t = create_task(m, fw, a, lt, role, eid);
+	run = json_pack("{s:s, s:o, s:O, s:o}", "type", "RUN_TASK", "agent_id",
+	    v1_id(a->id), "framework_info", fw->info, "task", task_info_for_agent(lt,
+	    a->id));
+	t->run_msg = json_incref(run);
+	if ((ref = calloc(1, sizeof(*ref))) == NULL ||
+	    (ref->task_ids = calloc(1, sizeof(char *))) == NULL)
+		abort();
+	ref->fw_id = strdup(fw->id);
+	ref->task_ids[ref->ntasks++] = strdup(t->id);
+	agent_send(m, a, run, on_run_reply, ref);
+}
+
+static void
+launch_group(struct master *m, struct framework *fw, struct agent *a,
+    const struct operation *op, const char *role, struct resources *pool)
+{
+	const char *eid = json_str_or(json_object_get(op->group_executor,
+	    "executor_id"), "value", "");
+	struct executor *e = executor_on(a, fw, eid);
+	struct resources trial;
+	struct run_ref *ref;
+	json_t *tasks, *run;
+	char msg[512] = "";
+	size_t i;
+
+	/* all or nothing: check the whole group on a copy of the pool */
+	resources_copy(&trial, pool);
+	if (e == NULL && !resources_contains(&trial, &op->group_executor_res))
+		snprintf(msg, sizeof(msg), "The task group's executor uses more "
+		    "resources than available in the offers");
+	else if (e == NULL)
+		resources_subtract(&trial, &op->group_executor_res);
+	for (i = 0; msg[0] == '\0' && i < op->ntasks; i++) {
+		if (json_object_get(op->tasks[i].info, "executor") &&
+		    !json_is_null(json_object_get(op->tasks[i].info, "executor")))
+			snprintf(msg, sizeof(msg), "Task %s in a task group must not "
+			    "set an executor", op->tasks[i].task_id);
+		else
+			check_task(m, fw, a, &op->tasks[i], NULL, &trial, msg,
+			    sizeof(msg));
+		for (size_t k = 0; msg[0] == '\0' && k < i; k++)
+			if (!strcmp(op->tasks[k].task_id, op->tasks[i].task_id))
+				snprintf(msg, sizeof(msg), "Task has duplicate ID: %s",
+				    op->tasks[i].task_id);
+	}
+	if (msg[0]) {
+		for (i = 0; i < op->ntasks; i++)
+			send_error_update(m, fw, op->tasks[i].task_id, a->id,
+			    TASK_ERROR, "REASON_TASK_GROUP_INVALID", msg);
+		resources_free(&trial);
+		return;
+	}
+	resources_free(pool);
+	*pool = trial;
+	if (e == NULL)
+		e = executor_add(m, a, fw, op->group_executor,
+		    &op->group_executor_res);
+	tasks = json_array();
+	if ((ref = calloc(1, sizeof(*ref))) == NULL ||
+	    (ref->task_ids = calloc(op->ntasks, sizeof(char *))) == NULL)
+		abort();
+	ref->fw_id = strdup(fw->id);
+	for (i = 0; i < op->ntasks; i++) {
+		struct task *t = create_task(m, fw, a, &op->tasks[i], role, eid);
+
+		e->ntasks++;
+		json_array_append_new(tasks, task_info_for_agent(&op->tasks[i],
+		    a->id));
+		ref->task_ids[ref->ntasks++] = strdup(t->id);
+	}
+	run = json_pack("{s:s, s:o, s:O, s:O, s:{s:o}}", "type", "RUN_TASK_GROUP",
+	    "agent_id", v1_id(a->id), "framework_info", fw->info, "executor", e->info,
+	    "task_group", "tasks", tasks);
+	for (i = 0; i < ref->ntasks; i++) {
+		struct task *t = strmap_get(fw->tasks, ref->task_ids[i]);
+
+		if (t)
+			t->run_msg = json_incref(run);
+	}
+	agent_send(m, a, run, on_run_reply, ref);
+}
+
+static void
+invalid_offers(struct master *m, struct framework *fw, struct sched_call *c,
+    const char *why)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "Task launched with invalid offers: %s", why);
+	for (size_t i = 0; i < c->nops; i++)
+		for (size_t k = 0; k < c->ops[i].ntasks; k++)
+			send_error_update(m, fw, c->ops[i].tasks[k].task_id,
+			    c->ops[i].tasks[k].agent_id, TASK_DROPPED,
+			    "REASON_INVALID_OFFERS", msg);
+}
+
+void
+sched_accept(struct master *m, struct framework *fw, struct sched_call *c)
+{
+	struct offer **offers = calloc(c->noffer_ids, sizeof(*offers));
+	struct resources pool;
+	struct agent *a = NULL;
+	char why[512] = "", role[128] = "*";
+	size_t i;
+
+	if (offers == NULL)
+		abort();
+	for (i = 0; i < c->noffer_ids && !why[0]; i++) {
+		offers[i] = offer_find(m, c->offer_ids[i]);
+		if (offers[i] == NULL || offers[i]->fw != fw)
+			snprintf(why, sizeof(why), "Offer %s is no longer valid",
+			    c->offer_ids[i]);
+		else if (a && offers[i]->agent != a)
+			snprintf(why, sizeof(why), "Aggregated offers must belong to "
+			    "the same agent");
+		else
+			a = offers[i]->agent;
+		for (size_t k = 0; !why[0] && k < i; k++)
+			if (offers[k] == offers[i])
+				snprintf(why, sizeof(why), "Offer %s appears more than "
+				    "once", c->offer_ids[i]);
+	}
+	if (why[0]) {
+		/* valid offers among them go back, unfiltered */
+		for (size_t k = 0; k < c->noffer_ids; k++) {
+			struct offer *o = offer_find(m, c->offer_ids[k]);
+
+			if (o && o->fw == fw)
+				offer_remove(m, o, false, true);
+		}
+		invalid_offers(m, fw, c, why);
+		free(offers);
+		offers_schedule(m);
+		return;
+	}
+	resources_init(&pool);
+	snprintf(role, sizeof(role), "%s", offers[0]->role);
+	for (i = 0; i < c->noffer_ids; i++) {
+		resources_add(&pool, &offers[i]->res);
+		offer_remove(m, offers[i], false, false);
+	}
+	free(offers);
+	for (i = 0; i < c->nops; i++) {
+		struct operation *op = &c->ops[i];
+
+		if (op->type == OP_LAUNCH_GROUP) {
+			launch_group(m, fw, a, op, role, &pool);
+			continue;
+		}
+		for (size_t k = 0; k < op->ntasks; k++)
+			launch(m, fw, a, &op->tasks[k], role, &pool);
+	}
+	/* the rest goes back, filtered from this framework for a while */
+	if (!resources_empty(&pool)) {
+		alloc_recover(m->alloc, fw->alloc, a->alloc, role, &pool);
+		if (c->refuse_seconds > 0)
+			alloc_filter(m->alloc, fw->alloc, a->alloc, &pool,
+			    master_mono() + c->refuse_seconds);
+	}
+	resources_free(&pool);
+	offers_schedule(m);
+}
+
+/* --- the other calls --- */
+
+static void
+decline(struct master *m, struct framework *fw, struct sched_call *c)
+{
+	for (size_t i = 0; i < c->noffer_ids; i++) {
+		struct offer *o = offer_find(m, c->offer_ids[i]);
+		struct agent *a;
+		struct resources res;
+
+		if (o == NULL || o->fw != fw) {
+			log_debug("framework %s declined unknown offer %s", fw->id,
+			    c->offer_ids[i]);
+			continue;
+		}
+		a = o->agent;
+		resources_copy(&res, &o->res);
+		offer_remove(m, o, false, true);
+		if (c->refuse_seconds > 0 && a->alloc)
+			alloc_filter(m->alloc, fw->alloc, a->alloc, &res,
+			    master_mono() + c->refuse_seconds);
+		resources_free(&res);
+		m->metrics.offers_declined++;
+	}
+	offers_schedule(m);
+}
+
+static void
+to_agent(struct master *m, struct framework *fw, const char *agent_id,
+    json_t *msg)
+{
+	struct agent *a = agent_find(m, agent_id);
+
+	if (a == NULL || a->state != AGENT_ACTIVE) {
+		log_info("framework %s: %s for agent %s dropped: the agent is not "
+		    "active", fw->id, json_str_or(msg, "type", "?"), agent_id);
+		json_decref(msg);
+		return;
+	}
+	agent_send(m, a, msg, NULL, NULL);
+}
+
+int
+sched_call(struct master *m, struct framework *fw, struct sched_call *c,
+    char *err, size_t errlen)
+{
+	switch (c->type) {
+	case CALL_TEARDOWN:
+		framework_remove(m, fw, "the framework asked for TEARDOWN");
+		break;
+	case CALL_ACCEPT:
+		sched_accept(m, fw, c);
+		break;
+	case CALL_DECLINE:
+		decline(m, fw, c);
+		break;
+	case CALL_REVIVE:
+		if (c->nroles == 0)
+			alloc_revive(m->alloc, fw->alloc, NULL);
+		for (size_t i = 0; i < c->nroles; i++)
+			alloc_revive(m->alloc, fw->alloc, c->roles[i]);
+		offers_schedule(m);
+		break;
+	case CALL_SUPPRESS:
+		if (c->nroles == 0)
+			alloc_suppress(m->alloc, fw->alloc, NULL);
+		for (size_t i = 0; i < c->nroles; i++)
+			alloc_suppress(m->alloc, fw->alloc, c->roles[i]);
+		break;
+	case CALL_KILL:
+		tasks_kill(m, fw, c->task_id, c->agent_id, c->kill_policy);
+		break;
+	case CALL_SHUTDOWN:
+		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:o, s:o, s:o}",
+		    "type", "SHUTDOWN_EXECUTOR", "agent_id", v1_id(c->agent_id),
+		    "framework_id", v1_id(fw->id), "executor_id",
+		    v1_id(c->executor_id)));
+		break;
+	case CALL_ACKNOWLEDGE:
+		tasks_acknowledge(m, fw, c->agent_id, c->task_id, c->uuid);
+		break;
+	case CALL_RECONCILE:
+		reconcile_tasks(m, fw, c->recon, c->nrecon);
+		break;
+	case CALL_MESSAGE:
+		to_agent(m, fw, c->agent_id, json_pack("{s:s, s:o, s:o, s:o, s:s}",
+		    "type", "FRAMEWORK_MESSAGE", "agent_id", v1_id(c->agent_id),
+		    "framework_id", v1_id(fw->id), "executor_id",
+		    v1_id(c->executor_id), "data", c->data));
+		break;
+	case CALL_REQUEST:
+	case CALL_ACCEPT_INVERSE_OFFERS:
+	case CALL_DECLINE_INVERSE_OFFERS:
+		break; /* nothing to do: no inverse offers are ever made */
+	case CALL_ACKNOWLEDGE_OPERATION_STATUS:
+	case CALL_RECONCILE_OPERATIONS:
+		snprintf(err, errlen, "%s is not implemented by this master",
+		    call_type_name(c->type));
+		return 501;
+	default:
+		snprintf(err, errlen, "unexpected call %s", call_type_name(c->type));
+		return 400;
+	}
+	return 202;
+}

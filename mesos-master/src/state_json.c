@@ -1,0 +1,777 @@
+/*
+ * state_json: the unversioned ("v0") operator endpoints in the shapes of
+ * Mesos 1.5 (shared/reference/mesos-marathon-metronome.md section 1):
+ * /master/state (and /state, /state.json, /master/state.json),
+ * /master/state-summary, /master/slaves, /master/frameworks, /master/tasks.
+ *
+ * They are written straight into one buffer with jsonw, not built as a
+ * jansson tree: /master/state with 10,000 tasks is the endpoint tools poll
+ * and it must stay cheap for the one loop that also schedules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcos/flags.h"
+#include "dcos/http_server.h"
+#include "dcos/strmap.h"
+#include "master.h"
+
+/* --- resources --- */
+
+static void
+write_ranges(struct jsonw *w, const struct res_range *v, size_t n)
+{
+	char buf[8192];
+
+	jw_str(w, ranges_format(v, n, buf, sizeof(buf)));
+}
+
+/* Summary object: cpus/gpus/mem/disk always, other scalars by name, ranges
+ * "[a-b, c-d]", sets "{a, b}"; several roles of one name are merged. */
+void
+state_write_resources(struct jsonw *w, const struct resources *r)
+{
+	static const char *const base[] = { "cpus", "gpus", "mem", "disk" };
+	char done[64];
+
+	memset(done, 0, sizeof(done));
+	jw_obj_begin(w);
+	for (size_t i = 0; i < 4; i++)
+		jw_kdouble(w, base[i], resources_scalar(r, base[i]));
+	for (size_t i = 0; i < r->n && i < sizeof(done); i++) {
+		const struct resource *res = &r->v[i];
+		bool seen = false;
+
+		for (size_t k = 0; k < 4; k++)
+			if (!strcmp(res->name, base[k]))
+				seen = true;
+		for (size_t k = 0; k < i; k++)
+			if (done[k] && !strcmp(r->v[k].name, res->name))
+				seen = true;
+		if (seen)
+			continue;
+		done[i] = 1;
+		jw_key(w, res->name);
+		if (res->type == RES_SCALAR) {
+			jw_double(w, resources_scalar(r, res->name));
+		} else if (res->type == RES_RANGES) {
+			struct resources merged;
+
+			resources_init(&merged);
+			for (size_t k = i; k < r->n; k++)
+				if (!strcmp(r->v[k].name, res->name))
+					for (size_t j = 0; j < r->v[k].nranges; j++)
+						resources_add_range(&merged, res->name, "*",
+						    r->v[k].ranges[j].begin,
+						    r->v[k].ranges[j].end);
+			if (merged.n)
+				write_ranges(w, merged.v[0].ranges, merged.v[0].nranges);
+			else
+				jw_str(w, "[]");
+			resources_free(&merged);
+		} else {
+			char buf[4096];
+			size_t used = (size_t)snprintf(buf, sizeof(buf), "{");
+
+			for (size_t k = 0; k < res->nitems && used < sizeof(buf); k++)
+				used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+				    "%s%s", k ? ", " : "", res->items[k]);
+			if (used < sizeof(buf))
+				snprintf(buf + used, sizeof(buf) - used, "}");
+			jw_str(w, buf);
+		}
+	}
+	jw_obj_end(w);
+}
+
+static void
+write_reserved(struct jsonw *w, const struct resources *r)
+{
+	jw_obj_begin(w);
+	for (size_t i = 0; i < r->n; i++) {
+		struct resources mine;
+		bool seen = false;
+
+		if (!strcmp(r->v[i].role, "*"))
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(r->v[k].role, r->v[i].role))
+				seen = true;
+		if (seen)
+			continue;
+		resources_init(&mine);
+		for (size_t k = i; k < r->n; k++)
+			if (!strcmp(r->v[k].role, r->v[i].role)) {
+				struct resources one = { .v = (struct resource *)&r->v[k],
+					.n = 1 };
+
+				resources_add(&mine, &one);
+			}
+		jw_key(w, r->v[i].role);
+		state_write_resources(w, &mine);
+		resources_free(&mine);
+	}
+	jw_obj_end(w);
+}
+
+static void
+write_unreserved(struct jsonw *w, const struct resources *r)
+{
+	struct resources mine;
+
+	resources_init(&mine);
+	for (size_t k = 0; k < r->n; k++)
+		if (!strcmp(r->v[k].role, "*")) {
+			struct resources one = { .v = (struct resource *)&r->v[k],
+				.n = 1 };
+
+			resources_add(&mine, &one);
+		}
+	state_write_resources(w, &mine);
+	resources_free(&mine);
+}
+
+/* --- tasks --- */
+
+void
+state_write_task(struct jsonw *w, const struct task *t)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "id", t->id);
+	jw_kstr(w, "name", t->name);
+	jw_kstr(w, "framework_id", t->fw->id);
+	jw_kstr(w, "executor_id", t->executor_id);
+	jw_kstr(w, "slave_id", t->agent_id);
+	jw_kstr(w, "state", task_state_name(t->unreachable ? TASK_UNREACHABLE :
+	    t->state));
+	jw_key(w, "resources");
+	state_write_resources(w, &t->res);
+	jw_kstr(w, "role", t->role);
+	jw_key(w, "statuses");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < t->nstatuses; i++) {
+		const struct task_status *st = &t->statuses[i];
+
+		jw_obj_begin(w);
+		jw_kstr(w, "state", task_state_name(st->state));
+		jw_kdouble(w, "timestamp", st->timestamp);
+		if (st->labels)
+			jw_kraw(w, "labels", st->labels);
+		if (st->container_status)
+			jw_kraw(w, "container_status", st->container_status);
+		if (st->healthy >= 0)
+			jw_kbool(w, "healthy", st->healthy);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	if (t->user)
+		jw_kstr(w, "user", t->user);
+	if (t->labels)
+		jw_kraw(w, "labels", t->labels);
+	if (t->discovery)
+		jw_kraw(w, "discovery", t->discovery);
+	if (t->container)
+		jw_kraw(w, "container", t->container);
+	jw_obj_end(w);
+}
+
+/* --- agents --- */
+
+/* The fields of a slaves[] element, inside an object the caller opened. */
+static void
+write_agent_fields(struct jsonw *w, const struct agent *a, bool full)
+{
+	jw_kstr(w, "id", a->id);
+	jw_kstr(w, "hostname", a->hostname);
+	jw_kint(w, "port", a->port);
+	jw_kraw(w, "attributes", a->attrs_summary);
+	jw_kstr(w, "pid", a->pid);
+	jw_kdouble(w, "registered_time", a->registered_time);
+	if (a->reregistered_time > 0)
+		jw_kdouble(w, "reregistered_time", a->reregistered_time);
+	jw_key(w, "resources");
+	state_write_resources(w, &a->total);
+	jw_key(w, "used_resources");
+	state_write_resources(w, &a->used);
+	jw_key(w, "offered_resources");
+	state_write_resources(w, &a->offered);
+	jw_key(w, "reserved_resources");
+	write_reserved(w, &a->total);
+	jw_key(w, "unreserved_resources");
+	write_unreserved(w, &a->total);
+	jw_kbool(w, "active", a->state == AGENT_ACTIVE);
+	jw_kstr(w, "version", a->version);
+	jw_kjson(w, "capabilities", a->capabilities);
+	if (json_object_get(a->info, "domain"))
+		jw_kjson(w, "domain", json_object_get(a->info, "domain"));
+	if (full) {
+		json_t *v;
+
+		jw_key(w, "reserved_resources_full");
+		jw_obj_begin(w);
+		for (size_t i = 0; i < a->total.n; i++) {
+			struct resources mine;
+			bool seen = false;
+
+			if (!strcmp(a->total.v[i].role, "*"))
+				continue;
+			for (size_t k = 0; k < i; k++)
+				if (!strcmp(a->total.v[k].role, a->total.v[i].role))
+					seen = true;
+			if (seen)
+				continue;
+			resources_for_role(&a->total, a->total.v[i].role, &mine);
+			v = resources_to_v1(&mine, NULL);
+			/* only the reserved part */
+			for (size_t k = json_array_size(v); k-- > 0;)
+				if (!strcmp(json_str_or(json_array_get(v, k), "role", "*"),
+				    "*"))
+					json_array_remove(v, k);
+			jw_kjson(w, a->total.v[i].role, v);
+			json_decref(v);
+			resources_free(&mine);
+		}
+		jw_obj_end(w);
+		v = resources_to_v1(&a->total, NULL);
+		for (size_t k = json_array_size(v); k-- > 0;)
+			if (strcmp(json_str_or(json_array_get(v, k), "role", "*"), "*"))
+				json_array_remove(v, k);
+		jw_kjson(w, "unreserved_resources_full", v);
+		json_decref(v);
+		v = resources_to_v1(&a->used, NULL);
+		jw_kjson(w, "used_resources_full", v);
+		json_decref(v);
+		v = resources_to_v1(&a->offered, NULL);
+		jw_kjson(w, "offered_resources_full", v);
+		json_decref(v);
+	}
+}
+
+static void
+write_agent(struct jsonw *w, const struct agent *a, bool full)
+{
+	jw_obj_begin(w);
+	write_agent_fields(w, a, full);
+	jw_obj_end(w);
+}
+
+static void
+write_agents(struct jsonw *w, struct master *m, const char *only, bool full)
+{
+	void *v;
+
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {
+		struct agent *a = v;
+
+		if (a->state == AGENT_RECOVERED || (only && strcmp(only, a->id)))
+			continue;
+		write_agent(w, a, full);
+	}
+	jw_arr_end(w);
+}
+
+static void
+write_recovered_agents(struct jsonw *w, struct master *m)
+{
+	void *v;
+
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {
+		struct agent *a = v;
+
+		if (a->state == AGENT_RECOVERED)
+			jw_json(w, a->info);
+	}
+	jw_arr_end(w);
+}
+
+/* --- frameworks --- */
+
+static void
+write_offer(struct jsonw *w, const struct offer *o)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "id", o->id);
+	jw_kstr(w, "framework_id", o->fw->id);
+	jw_key(w, "allocation_info");
+	jw_obj_begin(w);
+	jw_kstr(w, "role", o->role);
+	jw_obj_end(w);
+	jw_kstr(w, "slave_id", o->agent->id);
+	jw_key(w, "resources");
+	state_write_resources(w, &o->res);
+	jw_obj_end(w);
+}
+
+static void
+write_caps(struct jsonw *w, const struct framework *fw)
+{
+	json_t *caps = framework_caps_json(fw->caps);
+
+	jw_kjson(w, "capabilities", caps);
+	json_decref(caps);
+}
+
+static void
+write_framework(struct jsonw *w, const struct framework *fw)
+{
+	const struct task *t;
+	const struct offer *o;
+	struct resources both;
+	json_t *labels = json_object_get(json_object_get(fw->info, "labels"),
+	    "labels");
+	void *v;
+
+	jw_obj_begin(w);
+	jw_kstr(w, "id", fw->id);
+	jw_kstr(w, "name", fw->name);
+	jw_key(w, "used_resources");
+	state_write_resources(w, &fw->used);
+	jw_key(w, "offered_resources");
+	state_write_resources(w, &fw->offered);
+	write_caps(w, fw);
+	jw_kstr(w, "hostname", fw->hostname);
+	jw_kstr(w, "webui_url", fw->webui_url);
+	jw_kbool(w, "active", fw->active);
+	jw_kbool(w, "connected", fw->connected);
+	jw_kbool(w, "recovered", fw->recovered);
+	jw_kstr(w, "user", fw->user);
+	jw_kdouble(w, "failover_timeout", fw->failover_timeout);
+	jw_kbool(w, "checkpoint", fw->checkpoint);
+	jw_kdouble(w, "registered_time", fw->registered_time);
+	jw_kdouble(w, "unregistered_time", fw->unregistered_time);
+	if (fw->reregistered_time > 0 &&
+	    fw->reregistered_time != fw->registered_time)
+		jw_kdouble(w, "reregistered_time", fw->reregistered_time);
+	if (fw->principal)
+		jw_kstr(w, "principal", fw->principal);
+	resources_copy(&both, &fw->used);
+	resources_add(&both, &fw->offered);
+	jw_key(w, "resources");
+	state_write_resources(w, &both);
+	resources_free(&both);
+	if (fw->caps & FW_CAP_MULTI_ROLE) {
+		jw_key(w, "roles");
+		jw_arr_begin(w);
+		for (size_t i = 0; i < fw->nroles; i++)
+			jw_str(w, fw->roles[i]);
+		jw_arr_end(w);
+	} else {
+		jw_kstr(w, "role", framework_role_of(fw));
+	}
+	jw_key(w, "tasks");
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(fw->tasks, &it, NULL, &v);)
+		if (!((struct task *)v)->unreachable)
+			state_write_task(w, v);
+	jw_arr_end(w);
+	jw_key(w, "unreachable_tasks");
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(fw->tasks, &it, NULL, &v);)
+		if (((struct task *)v)->unreachable)
+			state_write_task(w, v);
+	jw_arr_end(w);
+	jw_key(w, "completed_tasks");
+	jw_arr_begin(w);
+	TAILQ_FOREACH(t, &fw->completed, done_link)
+		state_write_task(w, t);
+	jw_arr_end(w);
+	jw_key(w, "offers");
+	jw_arr_begin(w);
+	TAILQ_FOREACH(o, &fw->offers, fw_link)
+		write_offer(w, o);
+	jw_arr_end(w);
+	jw_key(w, "executors");
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(fw->m->agents, &it, NULL, &v);) {
+		const struct executor *e;
+
+		TAILQ_FOREACH(e, &((struct agent *)v)->executors, agent_link) {
+			if (e->fw != fw)
+				continue;
+			jw_obj_begin(w);
+			jw_kstr(w, "executor_id", e->id);
+			jw_kstr(w, "name", json_str_or(e->info, "name", ""));
+			jw_kstr(w, "framework_id", fw->id);
+			if (json_object_get(e->info, "command"))
+				jw_kjson(w, "command", json_object_get(e->info,
+				    "command"));
+			jw_key(w, "resources");
+			state_write_resources(w, &e->res);
+			jw_kstr(w, "type", json_str_or(e->info, "type", "CUSTOM"));
+			jw_kstr(w, "slave_id", e->agent->id);
+			jw_obj_end(w);
+		}
+	}
+	jw_arr_end(w);
+	if (labels)
+		jw_kjson(w, "labels", labels);
+	jw_obj_end(w);
+}
+
+static void
+write_frameworks(struct jsonw *w, struct master *m, const char *only)
+{
+	void *v;
+
+	jw_arr_begin(w);
+	for (size_t it = 0; strmap_next(m->frameworks, &it, NULL, &v);)
+		if (only == NULL || !strcmp(only, ((struct framework *)v)->id))
+			write_framework(w, v);
+	jw_arr_end(w);
+}
+
+static void
+write_completed_frameworks(struct jsonw *w, struct master *m,
+    const char *only)
+{
+	const struct framework *fw;
+
+	jw_arr_begin(w);
+	TAILQ_FOREACH(fw, &m->completed_frameworks, done_link)
+		if (only == NULL || !strcmp(only, fw->id))
+			write_framework(w, fw);
+	jw_arr_end(w);
+}
+
+/* --- the endpoints --- */
+
+static void
+count_agents(struct master *m, int *active, int *unreachable)
+{
+	void *v;
+
+	*active = *unreachable = 0;
+	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {
+		if (((struct agent *)v)->state == AGENT_ACTIVE)
+			(*active)++;
+		else if (((struct agent *)v)->state == AGENT_UNREACHABLE)
+			(*unreachable)++;
+	}
+}
+
+void
+state_write(struct master *m, struct jsonw *w)
+{
+	int active, unreachable;
+	json_t *flags = flags_to_json(m->spec);
+
+	count_agents(m, &active, &unreachable);
+	jw_obj_begin(w);
+	jw_kstr(w, "version", DCOS_MESOS_VERSION);
+	jw_kstr(w, "build_date", __DATE__ " " __TIME__);
+	jw_kint(w, "build_time", (int64_t)m->start_time);
+	jw_kstr(w, "build_user", "dcos-c " DCOS_VERSION);
+	jw_kdouble(w, "start_time", m->start_time);
+	if (m->role == ROLE_LEADER)
+		jw_kdouble(w, "elected_time", m->elected_time);
+	jw_kstr(w, "id", m->id);
+	jw_kstr(w, "pid", m->pid);
+	jw_kstr(w, "hostname", m->hostname);
+	jw_key(w, "capabilities");
+	jw_arr_begin(w);
+	jw_str(w, "AGENT_UPDATE");
+	jw_arr_end(w);
+	jw_kint(w, "activated_slaves", active);
+	jw_kint(w, "deactivated_slaves", 0);
+	jw_kint(w, "unreachable_slaves", unreachable);
+	jw_kstr(w, "leader", m->pid);
+	jw_key(w, "leader_info");
+	jw_obj_begin(w);
+	jw_kstr(w, "id", m->id);
+	jw_kstr(w, "pid", m->pid);
+	jw_kint(w, "port", m->f.port);
+	jw_kstr(w, "hostname", m->hostname);
+	jw_obj_end(w);
+	if (m->f.cluster)
+		jw_kstr(w, "cluster", m->f.cluster);
+	jw_kjson(w, "flags", flags);
+	json_decref(flags);
+	jw_key(w, "slaves");
+	write_agents(w, m, NULL, false);
+	jw_key(w, "recovered_slaves");
+	write_recovered_agents(w, m);
+	jw_key(w, "frameworks");
+	write_frameworks(w, m, NULL);
+	jw_key(w, "completed_frameworks");
+	write_completed_frameworks(w, m, NULL);
+	jw_key(w, "orphan_tasks");
+	jw_arr_begin(w);
+	jw_arr_end(w);
+	jw_key(w, "unregistered_frameworks");
+	jw_arr_begin(w);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+/* Replies with the writer's document, wrapped for ?jsonp= when asked. */
+static void
+reply_doc(struct http_req *req, struct jsonw *w)
+{
+	const char *cb = http_req_query(req, "jsonp");
+	size_t len;
+	char *text = jw_steal(w, &len);
+
+	if (cb && cb[0]) {
+		size_t n = strlen(cb);
+		char *wrapped = malloc(n + len + 4);
+
+		if (wrapped == NULL)
+			abort();
+		memcpy(wrapped, cb, n);
+		wrapped[n] = '(';
+		memcpy(wrapped + n + 1, text, len);
+		memcpy(wrapped + n + 1 + len, ");", 3);
+		http_reply(req, 200, "text/javascript", wrapped, n + len + 3);
+		free(wrapped);
+	} else {
+		http_reply(req, 200, "application/json", text, len);
+	}
+	free(text);
+}
+
+static void
+h_state(struct http_req *req, void *arg)
+{
+	struct master *m = arg;
+	struct jsonw w;
+
+	if (leader_guard_http(m, req) == -1)
+		return;
+	jw_init(&w);
+	state_write(m, &w);
+	reply_doc(req, &w);
+}
+
+static void
+count_task(int counts[TASK_STATE_MAX], const struct task *t)
+{
+	counts[t->unreachable ? TASK_UNREACHABLE : t->state]++;
+}
+
+static void
+write_counts(struct jsonw *w, const int counts[TASK_STATE_MAX])
+{
+	static const enum task_state shown[] = { TASK_STAGING, TASK_STARTING,
+		TASK_RUNNING, TASK_KILLING, TASK_FINISHED, TASK_KILLED,
+		TASK_FAILED, TASK_LOST, TASK_ERROR, TASK_UNREACHABLE };
+
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		jw_kint(w, task_state_name(shown[i]), counts[shown[i]]);
+}
+
+static void
+h_state_summary(struct http_req *req, void *arg)
+{
+	struct master *m = arg;
+	struct jsonw w;
+	void *v, *fv;
+
+	if (leader_guard_http(m, req) == -1)
+		return;
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "hostname", m->hostname);
+	if (m->f.cluster)
+		jw_kstr(&w, "cluster", m->f.cluster);
+	jw_key(&w, "slaves");
+	jw_arr_begin(&w);
+	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {
+		struct agent *a = v;
+		int counts[TASK_STATE_MAX] = { 0 };
+		struct strmap *fws = strmap_new();
+		const struct task *t;
+
+		if (a->state == AGENT_RECOVERED)
+			continue;
+		TAILQ_FOREACH(t, &a->tasks, agent_link) {
+			count_task(counts, t);
+			strmap_put(fws, t->fw->id, (void *)t->fw);
+		}
+		jw_obj_begin(&w);
+		write_agent_fields(&w, a, false);
+		write_counts(&w, counts);
+		jw_key(&w, "framework_ids");
+		jw_arr_begin(&w);
+		for (size_t k = 0; strmap_next(fws, &k, NULL, &fv);)
+			jw_str(&w, ((struct framework *)fv)->id);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		strmap_free(fws);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "frameworks");
+	jw_arr_begin(&w);
+	for (size_t it = 0; strmap_next(m->frameworks, &it, NULL, &v);) {
+		struct framework *fw = v;
+		int counts[TASK_STATE_MAX] = { 0 };
+		struct strmap *agents = strmap_new();
+		const struct task *t;
+
+		for (size_t k = 0; strmap_next(fw->tasks, &k, NULL, &fv);) {
+			t = fv;
+			count_task(counts, t);
+			if (t->agent_id[0])
+				strmap_put(agents, t->agent_id, (void *)1);
+		}
+		TAILQ_FOREACH(t, &fw->completed, done_link)
+			count_task(counts, t);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "id", fw->id);
+		jw_kstr(&w, "name", fw->name);
+		jw_key(&w, "used_resources");
+		state_write_resources(&w, &fw->used);
+		jw_key(&w, "offered_resources");
+		state_write_resources(&w, &fw->offered);
+		write_caps(&w, fw);
+		jw_kstr(&w, "hostname", fw->hostname);
+		jw_kstr(&w, "webui_url", fw->webui_url);
+		jw_kbool(&w, "active", fw->active);
+		jw_kbool(&w, "connected", fw->connected);
+		jw_kbool(&w, "recovered", fw->recovered);
+		write_counts(&w, counts);
+		jw_key(&w, "slave_ids");
+		jw_arr_begin(&w);
+		for (size_t k = 0; strmap_next(agents, &k, (const char **)&fv,
+		    NULL);)
+			jw_str(&w, (const char *)fv);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		strmap_free(agents);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	reply_doc(req, &w);
+}
+
+static void
+h_slaves(struct http_req *req, void *arg)
+{
+	struct master *m = arg;
+	struct jsonw w;
+
+	if (leader_guard_http(m, req) == -1)
+		return;
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_key(&w, "slaves");
+	write_agents(&w, m, http_req_query(req, "slave_id"), true);
+	jw_key(&w, "recovered_slaves");
+	write_recovered_agents(&w, m);
+	jw_obj_end(&w);
+	reply_doc(req, &w);
+}
+
+static void
+h_frameworks(struct http_req *req, void *arg)
+{
+	struct master *m = arg;
+	const char *only = http_req_query(req, "framework_id");
+	struct jsonw w;
+
+	if (leader_guard_http(m, req) == -1)
+		return;
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_key(&w, "frameworks");
+	write_frameworks(&w, m, only);
+	jw_key(&w, "completed_frameworks");
+	write_completed_frameworks(&w, m, only);
+	jw_key(&w, "unregistered_frameworks");
+	jw_arr_begin(&w);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	reply_doc(req, &w);
+}
+
+static double
+task_time(const struct task *t)
+{
+	return t->nstatuses ? t->statuses[t->nstatuses - 1].timestamp : 0;
+}
+
+static int
+by_time_desc(const void *x, const void *y)
+{
+	double a = task_time(*(const struct task *const *)x);
+	double b = task_time(*(const struct task *const *)y);
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static void
+h_tasks(struct http_req *req, void *arg)
+{
+	struct master *m = arg;
+	const char *fw_only = http_req_query(req, "framework_id");
+	const char *task_only = http_req_query(req, "task_id");
+	const char *limit_s = http_req_query(req, "limit");
+	const char *offset_s = http_req_query(req, "offset");
+	const char *order = http_req_query(req, "order");
+	long limit = limit_s ? strtol(limit_s, NULL, 10) : 100;
+	long offset = offset_s ? strtol(offset_s, NULL, 10) : 0;
+	const struct task **all = NULL;
+	size_t n = 0, cap = 0;
+	struct jsonw w;
+	void *v, *tv;
+
+	if (leader_guard_http(m, req) == -1)
+		return;
+	if ((limit_s && limit < 0) || (offset_s && offset < 0) ||
+	    (order && strcmp(order, "asc") && strcmp(order, "desc"))) {
+		http_reply_error(req, 400, "limit and offset must be non-negative "
+		    "and order asc or desc");
+		return;
+	}
+	for (size_t it = 0; strmap_next(m->frameworks, &it, NULL, &v);) {
+		struct framework *fw = v;
+		const struct task *t;
+
+		if (fw_only && strcmp(fw_only, fw->id))
+			continue;
+#define PUSH(tt) do { \
+	if (task_only && strcmp(task_only, (tt)->id)) break; \
+	if (n == cap) { cap = cap ? cap * 2 : 256; \
+	    all = realloc(all, cap * sizeof(*all)); if (!all) abort(); } \
+	all[n++] = (tt); } while (0)
+		for (size_t k = 0; strmap_next(fw->tasks, &k, NULL, &tv);)
+			PUSH((const struct task *)tv);
+		TAILQ_FOREACH(t, &fw->completed, done_link)
+			PUSH(t);
+#undef PUSH
+	}
+	qsort(all, n, sizeof(*all), by_time_desc);
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_key(&w, "tasks");
+	jw_arr_begin(&w);
+	for (long i = offset; i < (long)n && i < offset + limit; i++)
+		state_write_task(&w, all[order && !strcmp(order, "asc") ?
+		    n - 1 - (size_t)i : (size_t)i]);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(all);
+	reply_doc(req, &w);
+}
+
+void
+state_route(struct master *m, struct http_server *srv)
+{
+	const char *states[] = { "/master/state", "/state", "/state.json",
+		"/master/state.json" };
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		http_server_route(srv, "GET", states[i], h_state, m);
+	http_server_route(srv, "GET", "/master/state-summary", h_state_summary,
+	    m);
+	http_server_route(srv, "GET", "/master/slaves", h_slaves, m);
+	http_server_route(srv, "GET", "/slaves", h_slaves, m);
+	http_server_route(srv, "GET", "/master/frameworks", h_frameworks, m);
+	http_server_route(srv, "GET", "/frameworks", h_frameworks, m);
+	http_server_route(srv, "GET", "/master/tasks", h_tasks, m);
+	http_server_route(srv, "GET", "/master/tasks.json", h_tasks, m);
+	http_server_route(srv, "GET", "/tasks", h_tasks, m);
+	http_server_route(srv, "GET", "/tasks.json", h_tasks, m);
+}

@@ -1,0 +1,414 @@
+/*
+ * tasks: task state as the master tracks it, and status updates.
+ *
+ * Updates from agents (STATUS_UPDATE) carry a uuid and are delivered at
+ * least once: the master records the new state, forwards the TaskStatus to
+ * the framework as an UPDATE event, and keeps it as "unacked" until the
+ * framework ACKNOWLEDGEs that uuid (the agent resends it until then, and the
+ * master resends it when the framework re-subscribes). A task in a terminal
+ * state leaves the active set once its terminal update is acknowledged.
+ * Updates the master makes itself (agent lost, reconciliation) carry no
+ * uuid and need no acknowledgement.
+ *
+ * Resources go back to the allocator when a task reaches a terminal state
+ * (and its executor's, when its last task ends).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcos/ipc.h"
+#include "dcos/log.h"
+#include "dcos/strmap.h"
+#include "master.h"
+
+#define MAX_STATUSES 32 /* history kept per task (newest kept) */
+
+static const char *const state_names[TASK_STATE_MAX] = {
+	"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING",
+	"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR",
+	"TASK_LOST", "TASK_DROPPED", "TASK_UNREACHABLE", "TASK_GONE",
+	"TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
+};
+
+const char *
+task_state_name(enum task_state s)
+{
+	return s < TASK_STATE_MAX ? state_names[s] : "TASK_UNKNOWN";
+}
+
+int
+task_state_parse(const char *name)
+{
+	for (int i = 0; name && i < TASK_STATE_MAX; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+bool
+task_state_terminal(enum task_state s)
+{
+	switch (s) {
+	case TASK_FINISHED: case TASK_FAILED: case TASK_KILLED: case TASK_ERROR:
+	case TASK_LOST: case TASK_DROPPED: case TASK_GONE:
+	case TASK_GONE_BY_OPERATOR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* What a framework is told: the partition-aware states only to frameworks
+ * that declared PARTITION_AWARE, TASK_LOST to the others (as Mesos). */
+int
+task_forward_state(const struct framework *fw, enum task_state s)
+{
+	if (fw->caps & FW_CAP_PARTITION_AWARE)
+		return s;
+	switch (s) {
+	case TASK_DROPPED: case TASK_UNREACHABLE: case TASK_GONE:
+	case TASK_GONE_BY_OPERATOR: case TASK_UNKNOWN:
+		return TASK_LOST;
+	case TASK_KILLING:
+		return fw->caps & FW_CAP_TASK_KILLING_STATE ? s : TASK_RUNNING;
+	default:
+		return s;
+	}
+}
+
+static char *
+dump_or_null(const json_t *v)
+{
+	return v && !json_is_null(v) ? json_compact(v) : NULL;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+struct task *
+task_new(struct framework *fw, struct agent *a, const char *id)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		abort();
+	t->id = xstrdup(id);
+	t->name = xstrdup("");
+	t->executor_id = xstrdup("");
+	t->role = xstrdup(framework_role_of(fw));
+	t->fw = fw;
+	t->agent = a;
+	t->agent_id = xstrdup(a ? a->id : "");
+	t->state = TASK_STAGING;
+	resources_init(&t->res);
+	strmap_put(fw->tasks, id, t);
+	if (a)
+		TAILQ_INSERT_TAIL(&a->tasks, t, agent_link);
+	return t;
+}
+
+void
+task_free(struct task *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nstatuses; i++) {
+		free(t->statuses[i].labels);
+		free(t->statuses[i].container_status);
+	}
+	free(t->statuses);
+	free(t->id);
+	free(t->name);
+	free(t->executor_id);
+	free(t->agent_id);
+	free(t->role);
+	free(t->labels);
+	free(t->discovery);
+	free(t->container);
+	free(t->user);
+	json_decref(t->last);
+	json_decref(t->unacked);
+	json_decref(t->run_msg);
+	resources_free(&t->res);
+	free(t);
+}
+
+/* Name, labels, discovery, container and user from a TaskInfo (v1); the
+ * task-level labels are rendered as the bare array the v0 endpoints show. */
+void
+task_set_info(struct task *t, const json_t *ti)
+{
+	const json_t *labels = json_object_get(json_object_get(ti, "labels"),
+	    "labels");
+	const json_t *cmd = json_object_get(ti, "command");
+
+	free(t->name);
+	t->name = xstrdup(json_str_or(ti, "name", ""));
+	free(t->labels);
+	t->labels = labels && json_array_size(labels) ? json_compact(labels) :
+	    NULL;
+	free(t->discovery);
+	t->discovery = dump_or_null(json_object_get(ti, "discovery"));
+	free(t->container);
+	t->container = dump_or_null(json_object_get(ti, "container"));
+	free(t->user);
+	t->user = cmd && json_str_or(cmd, "user", NULL) ?
+	    xstrdup(json_str_or(cmd, "user", NULL)) : NULL;
+}
+
+static void
+push_status(struct task *t, enum task_state state, double ts,
+    const json_t *status)
+{
+	struct task_status *st;
+	const json_t *labels = json_object_get(json_object_get(status, "labels"),
+	    "labels");
+	const json_t *healthy = json_object_get(status, "healthy");
+
+	if (t->nstatuses == MAX_STATUSES) {
+		free(t->statuses[0].labels);
+		free(t->statuses[0].container_status);
+		memmove(&t->statuses[0], &t->statuses[1],
+		    (MAX_STATUSES - 1) * sizeof(*t->statuses));
+		t->nstatuses--;
+	} else if ((t->nstatuses & (t->nstatuses + 1)) == 0 || t->nstatuses == 0) {
+		size_t cap = t->nstatuses ? (t->nstatuses + 1) * 2 : 2;
+
+		if (cap > MAX_STATUSES)
+			cap = MAX_STATUSES;
+		t->statuses = realloc(t->statuses, cap * sizeof(*t->statuses));
+		if (t->statuses == NULL)
+			abort();
+	}
+	st = &t->statuses[t->nstatuses++];
+	st->state = state;
+	st->timestamp = ts;
+	st->healthy = json_is_boolean(healthy) ? json_is_true(healthy) : -1;
+	st->labels = labels && json_array_size(labels) ? json_compact(labels) :
+	    NULL;
+	st->container_status = dump_or_null(json_object_get(status,
+	    "container_status"));
+}
+
+/* Records a status (v1 TaskStatus) as the task's latest. */
+void
+task_add_status(struct master *m, struct task *t, const json_t *status)
+{
+	int state = task_state_parse(json_str_or(status, "state", ""));
+	double ts = json_num_or(status, "timestamp", master_now());
+
+	if (state < 0)
+		return;
+	push_status(t, (enum task_state)state, ts, status);
+	json_decref(t->last);
+	t->last = json_deep_copy(status);
+}
+
+/* A TaskStatus made by the master (no uuid: no acknowledgement needed). */
+json_t *
+task_status_json(const struct task *t, enum task_state state,
+    const char *reason, const char *message, const char *source)
+{
+	json_t *st = json_pack("{s:o, s:s, s:s, s:f}", "task_id", v1_id(t->id),
+	    "state", task_state_name(state), "source", source ? source :
+	    "SOURCE_MASTER", "timestamp", master_now());
+
+	if (t->agent)
+		json_object_set_new(st, "agent_id", v1_id(t->agent->id));
+	if (t->executor_id[0])
+		json_object_set_new(st, "executor_id", v1_id(t->executor_id));
+	if (reason)
+		json_object_set_new(st, "reason", json_string(reason));
+	if (message)
+		json_object_set_new(st, "message", json_string(message));
+	return st;
+}
+
+static void
+executor_release(struct master *m, struct task *t)
+{
+	struct executor *e;
+
+	if (t->executor_id[0] == '\0' || t->agent == NULL)
+		return;
+	TAILQ_FOREACH(e, &t->agent->executors, agent_link)
+		if (e->fw == t->fw && strcmp(e->id, t->executor_id) == 0)
+			break;
+	if (e == NULL || e->ntasks == 0 || --e->ntasks > 0)
+		return;
+	/* its last task ended: the executor exits and frees its resources */
+	resources_subtract(&t->agent->used, &e->res);
+	resources_subtract(&t->fw->used, &e->res);
+	if (t->agent->alloc && t->fw->alloc)
+		alloc_recover(m->alloc, t->fw->alloc, t->agent->alloc,
+		    framework_role_of(t->fw), &e->res);
+	TAILQ_REMOVE(&t->agent->executors, e, agent_link);
+	free(e->id);
+	json_decref(e->info);
+	resources_free(&e->res);
+	free(e);
+}
+
+void
+tasks_release_resources(struct master *m, struct task *t)
+{
+	if (t->released)
+		return;
+	t->released = true;
+	if (t->agent) {
+		resources_subtract(&t->agent->used, &t->res);
+		if (t->agent->alloc && t->fw->alloc && !t->unreachable)
+			alloc_recover(m->alloc, t->fw->alloc, t->agent->alloc,
+			    t->role, &t->res);
+	}
+	resources_subtract(&t->fw->used, &t->res);
+	executor_release(m, t);
+	offers_schedule(m);
+}
+
+/* Moves a task out of the active set (its agent and the framework's task
+ * map) into the framework's completed tasks. */
+static void
+task_finish(struct task *t)
+{
+	if (t->agent)
+		TAILQ_REMOVE(&t->agent->tasks, t, agent_link);
+	t->agent = NULL;
+	strmap_del(t->fw->tasks, t->id);
+	framework_complete_task(t->fw, t);
+}
+
+static void
+forward(struct framework *fw, const json_t *status, enum task_state state)
+{
+	json_t *st, *ev;
+
+	if (!fw->connected)
+		return;
+	st = json_deep_copy(status);
+	if (task_forward_state(fw, state) != (int)state)
+		json_object_set_new(st, "state", json_string(task_state_name(
+		    task_forward_state(fw, state))));
+	ev = json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
+	    st);
+	framework_send(fw, ev);
+	json_decref(ev);
+}
+
+/* A transition the master decides (agent lost, kill of an unlaunched task,
+ * framework removed). */
+void
+task_transition(struct master *m, struct task *t, enum task_state state,
+    const char *reason, const char *message, const char *source,
+    bool do_forward)
+{
+	json_t *st = task_status_json(t, state, reason, message, source);
+	bool was_terminal = task_state_terminal(t->state);
+
+	task_add_status(m, t, st);
+	t->state = state;
+	m->metrics.tasks_by_state[state]++;
+	if (task_state_terminal(state) && !was_terminal)
+		tasks_release_resources(m, t);
+	events_task_updated(m, t);
+	if (do_forward)
+		forward(t->fw, st, state);
+	json_decref(st);
+	/* nothing to acknowledge: a terminal task is done with at once */
+	if (task_state_terminal(state) && t->unacked == NULL)
+		task_finish(t);
+}
+
+void
+tasks_status_update(struct master *m, struct agent *a, const char *fw_id,
+    json_t *status, struct ipc_pending *p)
+{
+	struct framework *fw = framework_find(m, fw_id);
+	const char *task_id = json_str_or(json_object_get(status, "task_id"),
+	    "value", "");
+	int state = task_state_parse(json_str_or(status, "state", ""));
+	struct task *t = fw ? strmap_get(fw->tasks, task_id) : NULL;
+
+	if (json_object_get(status, "agent_id") == NULL)
+		json_object_set_new(status, "agent_id", v1_id(a->id));
+	if (t && (!task_state_terminal(t->state) || t->unreachable)) {
+		bool was_terminal = task_state_terminal(t->state);
+
+		t->unreachable = false;
+		task_add_status(m, t, status);
+		t->state = (enum task_state)state;
+		m->metrics.tasks_by_state[state]++;
+		if (task_state_terminal(t->state) && !was_terminal)
+			tasks_release_resources(m, t);
+		events_task_updated(m, t);
+	}
+	if (t && json_object_get(status, "uuid")) {
+		json_decref(t->unacked);
+		t->unacked = json_incref(status);
+	}
+	m->metrics.valid_status_updates++;
+	if (fw)
+		forward(fw, status, (enum task_state)state);
+	else
+		log_debug("status update %s of task %s for unknown framework %s "
+		    "dropped", task_state_name(state), task_id, fw_id);
+	ipc_reply(p, json_pack("{s:s}", "type", "OK"));
+}
+
+/* ACKNOWLEDGE from the framework: the terminal task can go. */
+void
+tasks_acknowledge(struct master *m, struct framework *fw,
+    const char *agent_id, const char *task_id, const char *uuid)
+{
+	struct task *t = strmap_get(fw->tasks, task_id);
+	struct agent *a = agent_find(m, agent_id);
+
+	if (a && a->state == AGENT_ACTIVE)
+		agent_send(m, a, json_pack("{s:s, s:o, s:o, s:o, s:s}", "type",
+		    "ACKNOWLEDGE_UPDATE", "agent_id", v1_id(agent_id),
+		    "framework_id", v1_id(fw->id), "task_id", v1_id(task_id), "uuid",
+		    uuid), NULL, NULL);
+	if (t == NULL || t->unacked == NULL ||
+	    strcmp(json_str_or(t->unacked, "uuid", ""), uuid) != 0)
+		return;
+	json_decref(t->unacked);
+	t->unacked = NULL;
+	if (task_state_terminal(t->state))
+		task_finish(t);
+}
+
+void
+tasks_kill(struct master *m, struct framework *fw, const char *task_id,
+    const char *agent_id, const json_t *kill_policy)
+{
+	struct task *t = strmap_get(fw->tasks, task_id);
+	json_t *msg;
+
+	if (t == NULL || task_state_terminal(t->state) || t->agent == NULL) {
+		struct reconcile_item it = { task_id, agent_id };
+
+		/* as Mesos: an unknown task is answered by reconciliation */
+		reconcile_tasks(m, fw, &it, 1);
+		return;
+	}
+	if (t->agent->state != AGENT_ACTIVE) {
+		log_info("kill of task %s deferred: agent %s is %s", task_id,
+		    t->agent->id, t->agent->state == AGENT_UNREACHABLE ?
+		    "unreachable" : "not re-registered yet");
+		return;
+	}
+	msg = json_pack("{s:s, s:o, s:o, s:o}", "type", "KILL_TASK", "agent_id",
+	    v1_id(t->agent->id), "framework_id", v1_id(fw->id), "task_id",
+	    v1_id(task_id));
+	if (kill_policy)
+		json_object_set(msg, "kill_policy", (json_t *)kill_policy);
+	agent_send(m, t->agent, msg, NULL, NULL);
+}

@@ -1,0 +1,182 @@
+"""The Mesos agent across restarts and crashes: executors outlive the
+agent, the restarted agent recovers them from its checkpoint and
+re-registers with its tasks, status updates are kept until the framework
+acknowledges them, an executor that died meanwhile fails its task, and an
+agent that is gone makes the master declare its tasks unreachable (or
+lost)."""
+
+import os
+import signal
+
+import pytest
+import requests
+
+from harness import wait_for
+from mesos_agent_util import (agent_state, cleanup_containers, framework,
+                              processes_under, registered, run, sandbox,
+                              start_agent, start_master, tid)
+
+
+@pytest.fixture
+def cleanup(cluster):
+    closers = []
+    yield closers
+    for c in closers:
+        c()
+    cleanup_containers(cluster.dir)
+
+
+def task_state_on_agent(agent, task_id):
+    for f in agent_state(agent)["frameworks"]:
+        for e in f["executors"]:
+            for t in e["tasks"]:
+                if t["id"] == task_id:
+                    return t["state"]
+    return None
+
+
+def test_restarted_agent_recovers_running_tasks_and_can_still_kill_them(
+        cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    agent_id = registered(agent)
+    fw = framework(master)
+    cleanup.append(fw.close)
+    task = run(fw, agent_id, "survivor", cmd="sleep 300")
+    fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(agent, tid(task))
+    before = processes_under(box)
+    assert before, "the executor and its task run"
+
+    agent.stop()
+    assert set(before) <= set(processes_under(box)), \
+        "executors outlive the agent"
+    agent.start()
+    assert registered(agent) == agent_id, "same agent id after recovery"
+    assert task_state_on_agent(agent, tid(task)) == "TASK_RUNNING"
+    assert set(before) <= set(processes_under(box))
+
+    fw.kill(tid(task))
+    fw.wait_state(tid(task), "TASK_KILLED")
+    wait_for(lambda: not processes_under(box), 15,
+             what="the executor and task to exit")
+
+
+def test_updates_made_while_the_agent_was_down_reach_the_framework(
+        cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    agent_id = registered(agent)
+    fw = framework(master)
+    cleanup.append(fw.close)
+    task = run(fw, agent_id, "quick",
+               cmd="while [ ! -e go ]; do sleep 0.05; done; echo done")
+    fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(agent, tid(task))
+
+    agent.kill()  # a crash, not a clean stop
+    open(os.path.join(box, "go"), "w").close()
+    # the task finishes while no agent runs; its executor keeps the update
+    wait_for(lambda: "done" in open(os.path.join(box, "stdout")).read(), 15,
+             what="the task to finish while the agent is down")
+    assert "TASK_FINISHED" not in fw.states(tid(task))
+    agent.start()
+    registered(agent)
+    fw.wait_state(tid(task), "TASK_FINISHED", timeout=30)
+    wait_for(lambda: not processes_under(box), 15,
+             what="the executor to exit once its update is through")
+
+
+def test_unacknowledged_updates_are_resent_until_acknowledged(
+        cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master,
+                        extra=("--status_update_retry_interval=1secs",))
+    agent_id = registered(agent)
+    fw = framework(master, auto_ack=False)
+    cleanup.append(fw.close)
+    task = run(fw, agent_id, "unacked", cmd="echo hi")
+    starting = fw.wait_state(tid(task), "TASK_STARTING")
+
+    # not acknowledged: the same update comes again, and nothing after it
+    def resent():
+        return [s for s in fw.statuses(tid(task))
+                if s["uuid"] == starting["uuid"]][1:]
+    wait_for(resent, 20, what="TASK_STARTING to be resent")
+    assert set(fw.states(tid(task))) == {"TASK_STARTING"}
+
+    # a crash of the agent does not lose it either
+    agent.kill()
+    agent.start()
+    registered(agent)
+    n = len(fw.statuses(tid(task)))
+    wait_for(lambda: len(fw.statuses(tid(task))) > n, 20,
+             what="the update resent by the restarted agent")
+    assert fw.statuses(tid(task))[-1]["uuid"] == starting["uuid"]
+
+    # acknowledged: the rest of the stream follows
+    fw.acknowledge(starting)
+    running = fw.wait_state(tid(task), "TASK_RUNNING")
+    fw.acknowledge(running)
+    finished = fw.wait_state(tid(task), "TASK_FINISHED")
+    fw.acknowledge(finished)
+
+    def completed():
+        for f in agent_state(agent)["frameworks"] + \
+                agent_state(agent)["completed_frameworks"]:
+            for e in f["completed_executors"]:
+                if e["id"] == tid(task):
+                    return e
+        return None
+    wait_for(completed, 20, what="the executor to complete")
+
+
+def test_executor_that_died_while_the_agent_was_down_fails_its_task(
+        cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    agent_id = registered(agent)
+    fw = framework(master)
+    cleanup.append(fw.close)
+    task = run(fw, agent_id, "doomed", cmd="sleep 300")
+    fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(agent, tid(task))
+
+    agent.stop()
+    for p in processes_under(box):
+        os.kill(p, signal.SIGKILL)
+    wait_for(lambda: not processes_under(box), 10, what="the container gone")
+    agent.start()
+    registered(agent)
+    status = fw.wait_state(tid(task), "TASK_FAILED", timeout=30)
+    assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
+    assert status["source"] == "SOURCE_AGENT"
+
+
+def test_agent_gone_makes_its_tasks_unreachable_or_lost(cluster, cleanup):
+    master = start_master(cluster, extra=("--agent_ping_timeout=1secs",
+                                          "--max_agent_ping_timeouts=2"))
+    agent = start_agent(cluster, master)
+    agent_id = registered(agent)
+    aware = framework(master)
+    cleanup.append(aware.close)
+    old = framework(master, name="not-partition-aware",
+                    capabilities=("TASK_KILLING_STATE",))
+    cleanup.append(old.close)
+    t1 = run(aware, agent_id, "aware", cmd="sleep 300")
+    aware.wait_state(tid(t1), "TASK_RUNNING")
+    t2 = run(old, agent_id, "old", cmd="sleep 300")
+    old.wait_state(tid(t2), "TASK_RUNNING")
+
+    agent.kill()
+    st = aware.wait_state(tid(t1), "TASK_UNREACHABLE", timeout=30)
+    assert st["reason"] in ("REASON_AGENT_DISCONNECTED",
+                            "REASON_AGENT_REMOVED")
+    old.wait_state(tid(t2), "TASK_LOST", timeout=30)
+
+    # the agent comes back with its tasks, which never stopped running
+    agent.start()
+    registered(agent)
+    assert task_state_on_agent(agent, tid(t1)) == "TASK_RUNNING"
+    r = requests.get(master.url + "/master/slaves").json()
+    assert agent_id in [s["id"] for s in r["slaves"]]
