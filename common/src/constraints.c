@@ -56,6 +56,17 @@ parse_count(const char *value, long *out)
 	return 0;
 }
 
+/* Mesos text or float literals: [a-zA-Z0-9_/.-]* */
+static int
+literal_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("_/.-", *s)))
+			return 0;
+	return 1;
+}
+
 static char *
 xstrdup(const char *s)
 {
@@ -74,39 +85,38 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 
 	memset(c, 0, sizeof(*c));
 	if (field == NULL || field[0] == '\0') {
-		snprintf(err, errlen, "Missing field and operator");
+		snprintf(err, errlen, "missing field for constraint declaration");
 		return -1;
 	}
 	if (kind < 0) {
-		snprintf(err, errlen, "Constraint operator must be one of the "
-		    "following UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER, IS");
+		snprintf(err, errlen, "operator must be one of the following "
+		    "UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, UNLIKE or IS");
 		return -1;
 	}
 	c->op = (enum constraint_op)kind;
 	switch (c->op) {
 	case CONSTRAINT_UNIQUE:
 		if (value != NULL) {
-			snprintf(err, errlen, "Value specified but not used");
+			snprintf(err, errlen, "UNIQUE does not accept a value");
 			return -1;
 		}
 		break;
 	case CONSTRAINT_CLUSTER:
 		if (value != NULL && value[0] == '\0') {
-			snprintf(err, errlen, "Missing value");
+			snprintf(err, errlen, "CLUSTER requires a non-empty value");
 			return -1;
 		}
 		break;
 	case CONSTRAINT_GROUP_BY:
 		if (value != NULL && parse_count(value, &c->n) == -1) {
-			snprintf(err, errlen, "Value was not a valid number: '%s'",
-			    value);
+			snprintf(err, errlen, "GROUP BY must define an integer value "
+			    "or else no value at all");
 			return -1;
 		}
 		break;
 	case CONSTRAINT_MAX_PER:
 		if (value == NULL || parse_count(value, &c->n) == -1) {
-			snprintf(err, errlen, "Value was not a valid number: '%s'",
-			    value ? value : "");
+			snprintf(err, errlen, "MAX_PER requires an integer value");
 			return -1;
 		}
 		break;
@@ -116,9 +126,9 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 		char *anchored;
 		int rc;
 
-		if (value == NULL) {
-			snprintf(err, errlen, "A regular expression value must be "
-			    "provided");
+		if (value == NULL || value[0] == '\0') {
+			snprintf(err, errlen, "LIKE and UNLIKE require a non-empty, "
+			    "regular expression value");
 			return -1;
 		}
 		len = strlen(value) + 5;
@@ -128,16 +138,17 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 		rc = regcomp(&c->re, anchored, REG_EXTENDED | REG_NOSUB);
 		free(anchored);
 		if (rc != 0) {
-			snprintf(err, errlen, "'%s' is not a valid regular expression",
-			    value);
+			snprintf(err, errlen, "is not a valid regular expression");
 			return -1;
 		}
 		c->has_re = true;
 		break;
 	}
 	case CONSTRAINT_IS:
-		if (value == NULL) {
-			snprintf(err, errlen, "Missing value");
+		if (value == NULL || !literal_ok(value)) {
+			snprintf(err, errlen, "IS only supports Mesos text and float "
+			    "values (see http://mesos.apache.org/documentation/latest/"
+			    "attributes-resources/)");
 			return -1;
 		}
 		break;

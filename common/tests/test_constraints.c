@@ -114,7 +114,7 @@ test_bad_constraints_say_why(void **state)
 	assert_non_null(strstr(err, "must be one of"));
 	assert_int_equal(constraint_init(&c, "rack", "MAX_PER", "x", err,
 	    sizeof(err)), -1);
-	assert_non_null(strstr(err, "not a valid number"));
+	assert_non_null(strstr(err, "MAX_PER requires an integer"));
 	assert_int_equal(constraint_init(&c, "hostname", "LIKE", "([", err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "regular expression"));

@@ -212,6 +212,8 @@ sched_offers(struct marathon *m, const json_t *offers)
 	if (st == NULL || !json_is_array(offers))
 		return;
 	ncands = candidates(st, &cands);
+	log_debug("%zu offers, %zu apps waiting for them", json_array_size(offers),
+	    ncands);
 	acc = xcalloc(1, sizeof(*acc));
 	acc->offer_ids = json_array();
 	acc->operations = json_array();
