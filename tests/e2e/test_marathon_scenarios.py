@@ -282,15 +282,21 @@ def test_event_stream_shows_status_updates_and_deployment_success(env):
 def test_marathon_restarted_mid_deployment_completes_it(env):
     env.agent()
     m = env.start_marathon()
-    app = dict(SISE, id="/resilient", instances=3, cmd="sleep 600",
-               portDefinitions=[])
+    # healthy only after 3 s: the deployment is still running at the restart
+    app = dict(SISE, id="/resilient", instances=3,
+               cmd="sleep 3; exec python3 -m http.server $PORT0 --bind $HOST",
+               healthChecks=[{"protocol": "TCP", "intervalSeconds": 1,
+                              "gracePeriodSeconds": 30}])
     r = m.post("/v2/apps", json=app)
     dep = r.json()["deployments"][0]["id"]
+    harness.wait_for(lambda: m.app("/resilient")["tasksRunning"] == 3, 30,
+                     what="three tasks running, not yet healthy")
+    assert [d["id"] for d in m.deployments()] == [dep]
     m.daemon.restart()
     harness.wait_for(m.is_leader, 20, what="Marathon to lead again")
     harness.wait_for(lambda: all(d["id"] != dep for d in m.deployments()),
                      60, what="the deployment to complete")
-    a = m.wait_running("/resilient", 3)
+    a = m.wait_running("/resilient", 3, healthy=True)
     # no duplicates: Mesos runs exactly the three tasks Marathon knows
     st = requests.get(env.master.url + "/master/state", timeout=5).json()
     fw = [f for f in st["frameworks"] if f["name"] == "marathon"][0]
