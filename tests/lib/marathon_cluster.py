@@ -90,21 +90,54 @@ def start_marathon(cluster, master, store=None, ip=None, port=8080,
 
 
 class EventStream:
-    """Reads /v2/events in a thread; events() returns what arrived."""
+    """Reads /v2/events (SSE) in a thread over a plain socket, so close()
+    ends it at once; events() returns what arrived."""
 
     def __init__(self, url, params=None):
-        self.resp = requests.get(url + "/v2/events", params=params,
-                                 headers={"Accept": "text/event-stream"},
-                                 stream=True, timeout=(5, 60))
-        self.resp.raise_for_status()
+        import socket
+        import urllib.parse
+        u = urllib.parse.urlparse(url)
+        query = urllib.parse.urlencode(params or [])
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        self.sock.sendall(
+            f"GET /v2/events{'?' + query if query else ''} HTTP/1.1\r\n"
+            f"Host: {u.hostname}:{u.port}\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode())
+        self.sock.settimeout(None)
+        self.file = self.sock.makefile("rb")
+        status = self.file.readline().decode()
+        if " 200 " not in status:
+            raise AssertionError(f"event stream answered {status.strip()}")
+        self.chunked = False
+        while True:
+            h = self.file.readline().decode().strip()
+            if not h:
+                break
+            if h.lower() == "transfer-encoding: chunked":
+                self.chunked = True
         self.items = []
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
+    def _bytes(self):
+        while True:
+            if not self.chunked:
+                b = self.file.read1(65536)
+                if not b:
+                    return
+                yield b
+                continue
+            size = int(self.file.readline().split(b";")[0].strip() or b"0",
+                       16)
+            if size == 0:
+                return
+            yield self.file.read(size)
+            self.file.readline()
+
     def _lines(self):
         buf = b""
-        for chunk in self.resp.iter_content(chunk_size=None):
+        for chunk in self._bytes():
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
@@ -124,7 +157,7 @@ class EventStream:
                     event = line[6:].strip()
                 elif line.startswith("data:"):
                     data.append(line[5:].lstrip())
-        except (requests.RequestException, ValueError, AttributeError):
+        except (OSError, ValueError):
             pass
 
     def events(self, kind=None):
@@ -137,7 +170,13 @@ class EventStream:
             what=f"a {kind} event")
 
     def close(self):
-        self.resp.close()
+        import socket
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
 
 
 def unused_master(cluster):
