@@ -65,6 +65,8 @@ config_flags(struct marathon *m)
 		    "leadership lease; a dead leader is replaced after about this" },
 		{ "max_instances_per_offer", FLAG_INT, &f->max_instances_per_offer,
 		    "1000", "most instances launched from one offer" },
+		{ "max_launches_per_offer_cycle", FLAG_INT, &f->max_launches, "2000",
+		    "most instances launched from one batch of offers" },
 		{ "local_port_min", FLAG_INT, &f->local_port_min, "10000",
 		    "lowest service port assigned to apps" },
 		{ "local_port_max", FLAG_INT, &f->local_port_max, "20000",

@@ -383,6 +383,30 @@ engine_init(struct marathon *m)
 	m->kick = event_new(m->base, -1, 0, on_kick, m);
 }
 
+static void
+tick_instance(struct marathon *m, struct app_rt *rt, struct instance *i,
+    double mono, double now, struct instance ***expunge, size_t *nexp)
+{
+	const struct app *a = rt->app;
+
+	if (!instance_active(i))
+		return;
+	if (i->kill != KILL_NONE && mono - i->kill_sent > m->f.kill_retry)
+		sched_kill(m, i, i->kill);
+	if (i->kill == KILL_NONE && i->state != TASK_RUNNING &&
+	    i->state != TASK_UNREACHABLE && i->state != TASK_KILLING &&
+	    now - i->staged_at > m->f.task_launch_timeout) {
+		log_warn("instance %s did not start within %.0f s; killing it",
+		    i->id, m->f.task_launch_timeout);
+		sched_kill(m, i, KILL_OVERDUE);
+	}
+	if (i->state == TASK_UNREACHABLE && a && !a->unreachable_disabled &&
+	    now - i->unreachable_since >= a->expunge_after) {
+		*expunge = xrealloc(*expunge, (*nexp + 1) * sizeof(**expunge));
+		(*expunge)[(*nexp)++] = i;
+	}
+}
+
 /* Housekeeping, every second: kill retries, launch timeouts, unreachable
  * instances past expungeAfterSeconds, launch backoffs that ran out. */
 void
@@ -396,27 +420,11 @@ engine_tick(struct marathon *m)
 
 	if (st == NULL)
 		return;
-	while (smap_next(&st->instances, &it, NULL, &v)) {
-		struct instance *i = v;
-		struct app_rt *rt = state_rt(st, i->app_id, false);
-		const struct app *a = rt ? rt->app : NULL;
+	while (smap_next(&st->apps, &it, NULL, &v)) {
+		struct app_rt *rt = v;
 
-		if (!instance_active(i))
-			continue;
-		if (i->kill != KILL_NONE && mono - i->kill_sent > m->f.kill_retry)
-			sched_kill(m, i, i->kill);
-		if (i->kill == KILL_NONE && i->state != TASK_RUNNING &&
-		    i->state != TASK_UNREACHABLE && i->state != TASK_KILLING &&
-		    now - i->staged_at > m->f.task_launch_timeout) {
-			log_warn("instance %s did not start within %.0f s; killing it",
-			    i->id, m->f.task_launch_timeout);
-			sched_kill(m, i, KILL_OVERDUE);
-		}
-		if (i->state == TASK_UNREACHABLE && a && !a->unreachable_disabled &&
-		    now - i->unreachable_since >= a->expunge_after) {
-			expunge = xrealloc(expunge, (nexp + 1) * sizeof(*expunge));
-			expunge[nexp++] = i;
-		}
+		for (size_t k = 0; k < rt->ninst; k++)
+			tick_instance(m, rt, rt->inst[k], mono, now, &expunge, &nexp);
 	}
 	for (size_t k = 0; k < nexp; k++) {
 		log_info("expunging unreachable instance %s", expunge[k]->id);

@@ -286,7 +286,43 @@ start(struct marathon *m, struct instance *i, size_t index, bool readiness,
 	}
 }
 
-/* Starts the checks that are due. Called every 250 ms on the leader. */
+/* Starts the checks of one app's instances that are due. */
+static bool
+tick_app(struct marathon *m, struct app_rt *rt, double mono)
+{
+	const struct app *a = rt->app;
+
+	for (size_t n = 0; n < rt->ninst; n++) {
+		struct instance *i = rt->inst[n];
+
+		if (i->state != TASK_RUNNING || i->kill != KILL_NONE)
+			continue;
+		instance_fit_checks(i, a);
+		for (size_t k = 0; k < a->nhcs && k < i->nhc; k++) {
+			struct hc_status *h = &i->hc[k];
+
+			if (!hc_marathon_side(&a->hcs[k]) || h->inflight ||
+			    h->next_check > mono)
+				continue;
+			if (inflight >= (size_t)m->f.max_health_checks)
+				return false;
+			h->inflight = true;
+			h->next_check = mono + a->hcs[k].interval;
+			start(m, i, k, false, a);
+		}
+		/* readiness: probed every intervalSeconds until ready */
+		if (a->nrcs && i->ready != 1 && mono >= i->ready_next) {
+			if (inflight >= (size_t)m->f.max_health_checks)
+				return false;
+			i->ready_next = mono + a->rcs[0].interval;
+			start(m, i, (size_t)-1, true, a);
+		}
+	}
+	return true;
+}
+
+/* Starts the checks that are due. Called every 250 ms on the leader; only
+ * apps with Marathon-run checks are looked at. */
 void
 health_tick(struct marathon *m)
 {
@@ -297,34 +333,13 @@ health_tick(struct marathon *m)
 
 	if (st == NULL)
 		return;
-	while (smap_next(&st->instances, &it, NULL, &v)) {
-		struct instance *i = v;
-		struct app_rt *rt;
-		const struct app *a;
+	while (smap_next(&st->apps, &it, NULL, &v)) {
+		struct app_rt *rt = v;
 
-		if (i->state != TASK_RUNNING || i->kill != KILL_NONE)
+		if (rt->app == NULL || (!app_has_marathon_hcs(rt->app) &&
+		    rt->app->nrcs == 0))
 			continue;
-		rt = state_rt(st, i->app_id, false);
-		if (rt == NULL || (a = rt->app) == NULL)
-			continue;
-		instance_fit_checks(i, a);
-		for (size_t k = 0; k < a->nhcs && k < i->nhc; k++) {
-			struct hc_status *h = &i->hc[k];
-
-			if (!hc_marathon_side(&a->hcs[k]) || h->inflight ||
-			    h->next_check > mono)
-				continue;
-			if (inflight >= (size_t)m->f.max_health_checks)
-				return;
-			h->inflight = true;
-			h->next_check = mono + a->hcs[k].interval;
-			start(m, i, k, false, a);
-		}
-		/* readiness: probed every intervalSeconds until ready */
-		if (a->nrcs && i->ready != 1 && mono >= i->ready_next &&
-		    inflight < (size_t)m->f.max_health_checks) {
-			i->ready_next = mono + a->rcs[0].interval;
-			start(m, i, (size_t)-1, true, a);
-		}
+		if (!tick_app(m, rt, mono))
+			return;
 	}
 }

@@ -436,6 +436,7 @@ struct instance {
 	size_t nports;
 	int state;                 /* enum task_state */
 	bool confirmed;            /* a status update arrived */
+	bool confirmed_before;     /* ... before the one being handled */
 	double staged_at, started_at;      /* wall clock; 0 when not yet */
 	double unreachable_since;          /* wall clock; 0 when reachable */
 	char **ips;                /* from container_status.network_infos */
@@ -477,7 +478,8 @@ struct marathon_flags {
 	double failover_timeout, decline_offer_duration, reconcile_interval;
 	double task_launch_timeout, lease_ttl, kill_retry, revive_interval;
 	double unreachable_check;
-	long long max_instances_per_offer, local_port_min, local_port_max;
+	long long max_instances_per_offer, max_launches;
+	long long local_port_min, local_port_max;
 	long long max_versions, max_health_checks, max_body;
 };
 

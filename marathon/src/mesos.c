@@ -24,14 +24,23 @@
 #define MAX_MASTERS 16
 #define MAX_EVENT (64 << 20)
 
-/* Calls whose order matters (DECLINE, REVIVE, SUPPRESS, ACCEPT) go one at
- * a time: parallel connections could let a SUPPRESS overtake the REVIVE
- * that followed it. Acknowledgements, kills and reconciliation go out at
- * once. */
+/* Calls go out in two lanes. Those whose order matters (DECLINE, REVIVE,
+ * SUPPRESS, ACCEPT) one at a time: parallel connections could let a
+ * SUPPRESS overtake the REVIVE that followed it. Acknowledgements, kills
+ * and reconciliation a few at a time, so thousands of status updates do
+ * not become thousands of connections to the master. */
+#define PARALLEL_CALLS 8
+
 struct queued {
 	char type[32];
 	char *body;
 	struct queued *next;
+};
+
+struct lane {
+	struct queued *head, **tail;
+	struct http_call *inflight[PARALLEL_CALLS];
+	size_t max;
 };
 
 struct mesos {
@@ -51,11 +60,10 @@ struct mesos {
 	bool suppressed;
 	double last_revive;        /* monotonic */
 	struct event *revive_later;
-	struct queued *queue, **queue_tail;
-	struct http_call *ordered;   /* the ordered call in flight */
+	struct lane lanes[2];        /* 0: ordered, 1: parallel */
 };
 
-static void send_next(struct mesos *ms);
+static void send_next(struct mesos *ms, struct lane *lane);
 
 static void subscribe(struct mesos *ms);
 
@@ -87,17 +95,23 @@ parse_masters(struct mesos *ms, const char *spec)
 static void
 drop_queue(struct mesos *ms)
 {
-	while (ms->queue) {
-		struct queued *q = ms->queue;
+	for (size_t l = 0; l < 2; l++) {
+		struct lane *lane = &ms->lanes[l];
 
-		ms->queue = q->next;
-		free(q->body);
-		free(q);
+		while (lane->head) {
+			struct queued *q = lane->head;
+
+			lane->head = q->next;
+			free(q->body);
+			free(q);
+		}
+		lane->tail = &lane->head;
+		for (size_t k = 0; k < PARALLEL_CALLS; k++) {
+			if (lane->inflight[k])
+				http_call_cancel(lane->inflight[k]);
+			lane->inflight[k] = NULL;
+		}
 	}
-	ms->queue_tail = &ms->queue;
-	if (ms->ordered)
-		http_call_cancel(ms->ordered);
-	ms->ordered = NULL;
 }
 
 static void
@@ -349,7 +363,10 @@ mesos_new(struct marathon *m)
 		ms->masters[ms->nmasters++] = xstrdup("127.0.0.1:5050");
 	snprintf(ms->current, sizeof(ms->current), "%s", ms->masters[0]);
 	ms->heartbeat = 15;
-	ms->queue_tail = &ms->queue;
+	for (size_t l = 0; l < 2; l++) {
+		ms->lanes[l].tail = &ms->lanes[l].head;
+		ms->lanes[l].max = l == 0 ? 1 : PARALLEL_CALLS;
+	}
 	ms->retry = evtimer_new(m->base, on_retry, ms);
 	ms->watchdog = event_new(m->base, -1, EV_PERSIST, on_watchdog, ms);
 	event_add(ms->watchdog, &tv);
@@ -391,7 +408,9 @@ mesos_master(const struct mesos *ms)
 struct call_ctx {
 	char type[32];
 	char master[256];
-	struct mesos *ms;        /* ordered calls: send the next one */
+	struct mesos *ms;
+	struct lane *lane;
+	size_t slot;
 };
 
 static void
@@ -404,45 +423,45 @@ called(const struct http_client_resp *resp, void *arg)
 		log_warn("mesos %s call to %s failed: %s%ld %.200s", c->type,
 		    c->master, resp->error ? resp->error : "HTTP ", resp->status,
 		    resp->body ? resp->body : "");
-	if (c->ms) {
-		c->ms->ordered = NULL;
-		send_next(c->ms);
-	}
+	c->lane->inflight[c->slot] = NULL;
+	send_next(c->ms, c->lane);
 	free(c);
 }
 
-static struct http_call *
-post(struct mesos *ms, const char *type, const char *body, bool ordered)
-{
-	char url[400], sid[220];
-	const char *headers[] = { sid, "Accept: application/json", NULL };
-	struct http_client_req req = { .method = "POST", .url = url,
-		.content_type = "application/json", .headers = headers,
-		.timeout = 10, .body = body, .body_len = strlen(body) };
-	struct call_ctx *c = xcalloc(1, sizeof(*c));
-
-	snprintf(url, sizeof(url), "http://%s/api/v1/scheduler", ms->current);
-	snprintf(sid, sizeof(sid), "Mesos-Stream-Id: %s", ms->stream_id);
-	snprintf(c->type, sizeof(c->type), "%s", type);
-	snprintf(c->master, sizeof(c->master), "%s", ms->current);
-	c->ms = ordered ? ms : NULL;
-	log_debug("mesos call %s to %s", type, ms->current);
-	return http_client_request(ms->m->client, &req, called, c);
-}
-
 static void
-send_next(struct mesos *ms)
+send_next(struct mesos *ms, struct lane *lane)
 {
-	struct queued *q = ms->queue;
+	while (lane->head) {
+		struct queued *q = lane->head;
+		char url[400], sid[220];
+		const char *headers[] = { sid, "Accept: application/json", NULL };
+		struct http_client_req req = { .method = "POST", .url = url,
+			.content_type = "application/json", .headers = headers,
+			.timeout = 10, .body = q->body, .body_len = strlen(q->body) };
+		struct call_ctx *c;
+		size_t slot;
 
-	if (ms->ordered || q == NULL)
-		return;
-	ms->queue = q->next;
-	if (ms->queue == NULL)
-		ms->queue_tail = &ms->queue;
-	ms->ordered = post(ms, q->type, q->body, true);
-	free(q->body);
-	free(q);
+		for (slot = 0; slot < lane->max && lane->inflight[slot]; slot++)
+			;
+		if (slot == lane->max)
+			return; /* all busy: called() sends the next */
+		lane->head = q->next;
+		if (lane->head == NULL)
+			lane->tail = &lane->head;
+		c = xcalloc(1, sizeof(*c));
+		snprintf(url, sizeof(url), "http://%s/api/v1/scheduler", ms->current);
+		snprintf(sid, sizeof(sid), "Mesos-Stream-Id: %s", ms->stream_id);
+		snprintf(c->type, sizeof(c->type), "%s", q->type);
+		snprintf(c->master, sizeof(c->master), "%s", ms->current);
+		c->ms = ms;
+		c->lane = lane;
+		c->slot = slot;
+		log_debug("mesos call %s to %s", q->type, ms->current);
+		lane->inflight[slot] = http_client_request(ms->m->client, &req,
+		    called, c);
+		free(q->body);
+		free(q);
+	}
 }
 
 static bool
@@ -456,9 +475,10 @@ void
 mesos_call(struct mesos *ms, const char *type, json_t *payload)
 {
 	struct marathon *m = ms->m;
+	struct lane *lane = &ms->lanes[is_ordered(type) ? 0 : 1];
+	struct queued *q;
 	char lower[32];
 	json_t *call;
-	char *body;
 	size_t i;
 
 	if (!ms->subscribed || m->st == NULL) {
@@ -473,20 +493,14 @@ mesos_call(struct mesos *ms, const char *type, json_t *payload)
 	    m->st->framework_id, "type", type);
 	if (payload)
 		json_object_set_new(call, lower, payload);
-	body = json_compact(call);
+	q = xcalloc(1, sizeof(*q));
+	snprintf(q->type, sizeof(q->type), "%s", type);
+	if ((q->body = json_compact(call)) == NULL)
+		abort();
 	json_decref(call);
-	if (is_ordered(type)) {
-		struct queued *q = xcalloc(1, sizeof(*q));
-
-		snprintf(q->type, sizeof(q->type), "%s", type);
-		q->body = body;
-		*ms->queue_tail = q;
-		ms->queue_tail = &q->next;
-		send_next(ms);
-		return;
-	}
-	post(ms, type, body, false);
-	free(body);
+	*lane->tail = q;
+	lane->tail = &q->next;
+	send_next(ms, lane);
 }
 
 void

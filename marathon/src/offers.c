@@ -199,14 +199,27 @@ fill_offer(struct marathon *m, const struct offer *o, struct app_rt **cands,
 	return tasks;
 }
 
+/* Per offer: its own transaction (so a large launch never holds the store
+ * worker long enough to starve the lease renewals), then its ACCEPT. */
+static void
+launch_offer(struct marathon *m, const char *offer_id, json_t *tasks,
+    size_t placed, struct store_tx *tx)
+{
+	struct accepts *acc = xcalloc(1, sizeof(*acc));
+
+	acc->offer_ids = json_pack("[[{s:s}]]", "value", offer_id);
+	acc->operations = json_pack("[[{s:s, s:{s:o}}]]", "type", "LAUNCH",
+	    "launch", "task_infos", tasks);
+	acc->tasks = placed;
+	persist_submit(m, tx, accepted_stored, acc);
+}
+
 void
 sched_offers(struct marathon *m, const json_t *offers)
 {
 	struct state *st = m->st;
 	struct app_rt **cands = NULL;
 	size_t ncands, i, placed_total = 0;
-	struct accepts *acc;
-	struct store_tx *tx;
 	json_t *declines = json_array(), *o;
 
 	if (st == NULL || !json_is_array(offers))
@@ -214,14 +227,11 @@ sched_offers(struct marathon *m, const json_t *offers)
 	ncands = candidates(st, &cands);
 	log_debug("%zu offers, %zu apps waiting for them", json_array_size(offers),
 	    ncands);
-	acc = xcalloc(1, sizeof(*acc));
-	acc->offer_ids = json_array();
-	acc->operations = json_array();
-	tx = persist_tx(m);
 	json_array_foreach(offers, i, o) {
 		struct json_errs e;
 		struct offer off;
 		size_t placed = 0;
+		struct store_tx *tx;
 		json_t *tasks;
 
 		m->offers_seen++;
@@ -237,17 +247,19 @@ sched_offers(struct marathon *m, const json_t *offers)
 			continue;
 		}
 		json_errs_free(&e);
-		tasks = ncands ? fill_offer(m, &off, cands, ncands, tx, &placed) :
-		    json_array();
+		if (ncands == 0 || placed_total >= (size_t)m->f.max_launches) {
+			json_array_append_new(declines, json_pack("{s:s}", "value",
+			    off.id));
+			offer_free(&off);
+			continue;
+		}
+		tx = persist_tx(m);
+		tasks = fill_offer(m, &off, cands, ncands, tx, &placed);
 		if (placed) {
-			json_array_append_new(acc->offer_ids, json_pack("[{s:s}]",
-			    "value", off.id));
-			json_array_append_new(acc->operations, json_pack("[{s:s, "
-			    "s:{s:o}}]", "type", "LAUNCH", "launch", "task_infos",
-			    tasks));
-			acc->tasks += placed;
+			launch_offer(m, off.id, tasks, placed, tx);
 			placed_total += placed;
 		} else {
+			store_tx_free(tx);
 			json_decref(tasks);
 			json_array_append_new(declines, json_pack("{s:s}", "value",
 			    off.id));
@@ -257,17 +269,13 @@ sched_offers(struct marathon *m, const json_t *offers)
 	free(cands);
 	if (json_array_size(declines)) {
 		m->offers_declined += json_array_size(declines);
-		mesos_decline(st->mesos, declines, m->f.decline_offer_duration);
+		/* offers declined only because this batch was full come back
+		 * at the next allocation */
+		mesos_decline(st->mesos, declines, placed_total >=
+		    (size_t)m->f.max_launches ? 0 : m->f.decline_offer_duration);
 	} else {
 		json_decref(declines);
 	}
-	if (placed_total) {
-		persist_submit(m, tx, accepted_stored, acc);
+	if (placed_total)
 		engine_kick(m);
-	} else {
-		store_tx_free(tx);
-		json_decref(acc->offer_ids);
-		json_decref(acc->operations);
-		free(acc);
-	}
 }

@@ -159,6 +159,9 @@ sched_backoff(struct app_rt *rt)
 
 	if (a == NULL)
 		return;
+	/* failures during a delay do not stack: one step per delay */
+	if (rt->delay_until > util_mono())
+		return;
 	if (rt->backoff <= 0)
 		next = a->backoff_seconds;
 	else
@@ -239,6 +242,12 @@ instance_ended(struct marathon *m, struct app_rt *rt, struct instance *i,
 {
 	bool expected = i->kill != KILL_NONE && i->kill != KILL_UNHEALTHY;
 
+	/* never heard of by Mesos (the launch was lost, e.g. the ACCEPT did
+	 * not go out before a failover): relaunch without a penalty */
+	if (!i->confirmed_before && (state == TASK_UNKNOWN ||
+	    state == TASK_LOST || state == TASK_DROPPED))
+		expected = true;
+
 	if (state != TASK_FINISHED && !(state == TASK_KILLED && i->kill))
 		record_failure(rt, i, task_state_name(state), message);
 	if (!expected && !rt->removed)
@@ -284,6 +293,7 @@ sched_update(struct marathon *m, const json_t *status)
 	}
 	rt = state_rt(st, i->app_id, true);
 	changed = i->state != state || !i->confirmed;
+	i->confirmed_before = i->confirmed;
 	i->confirmed = true;
 	i->state = state;
 	free(i->message);

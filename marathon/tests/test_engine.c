@@ -320,9 +320,15 @@ test_backoff_grows_by_the_factor_up_to_the_limit(void **state)
 	sched_backoff(&rt);
 	assert_true(rt.backoff == 2);
 	assert_true(rt.delay_until >= now + 1.9);
+	/* a second failure while the delay runs does not stack */
+	sched_backoff(&rt);
+	assert_true(rt.backoff == 2);
+	rt.delay_until = 0; /* the delay ran out */
 	sched_backoff(&rt);
 	assert_true(rt.backoff == 4);
+	rt.delay_until = 0;
 	sched_backoff(&rt);
+	rt.delay_until = 0;
 	sched_backoff(&rt);
 	assert_true(rt.backoff == 10);
 	app_unref(a);
