@@ -139,7 +139,8 @@ marathon_setup(struct marathon *m)
 	if (m->f.mesos_user[0] == '\0') {
 		struct passwd *pw = getpwuid(geteuid());
 
-		m->f.mesos_user = pw ? strdup(pw->pw_name) : "root";
+		snprintf(m->user, sizeof(m->user), "%s", pw ? pw->pw_name : "root");
+		m->f.mesos_user = m->user;
 	}
 	if (m->f.hostname[0] == '\0')
 		m->f.hostname = strcmp(m->f.ip, "0.0.0.0") ? m->f.ip : "localhost";
