@@ -316,3 +316,35 @@ def test_marathon_failover_reconciles_tasks_with_the_master(env):
     harness.wait_for(m.is_leader, 20, what="Marathon to lead again")
     after = {t["id"] for t in m.wait_running("/kept", 2)["tasks"]}
     assert after == before
+
+
+def test_killing_tasks_with_scale_shrinks_the_app_and_without_replaces(env):
+    env.agent()
+    m = env.start_marathon()
+    m.post("/v2/apps", json={"id": "/trim", "cmd": "sleep 600", "cpus": 0.1,
+                             "mem": 16, "instances": 3, "portDefinitions": []})
+    tasks = m.wait_running("/trim", 3)["tasks"]
+
+    # scale=true: the app shrinks by one, as a deployment
+    r = m.delete(f"/v2/apps/trim/tasks/{tasks[0]['id']}?scale=true")
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"deploymentId", "version"}
+    a = m.wait_running("/trim", 2)
+    assert a["instances"] == 2
+    assert tasks[0]["id"] not in {t["id"] for t in a["tasks"]}
+
+    # without scale: killed and replaced
+    victim = a["tasks"][0]["id"]
+    r = m.post("/v2/tasks/delete", json={"ids": [victim]})
+    assert r.status_code == 200 and r.json()["tasks"][0]["id"] == victim
+    harness.wait_for(lambda: victim not in {t["id"] for t in m.wait_running(
+        "/trim", 2)["tasks"]}, 30, what="a replacement of the killed task")
+
+    # wipe: forgotten at once, then replaced
+    victim = m.app("/trim")["tasks"][0]["id"]
+    r = m.delete(f"/v2/apps/trim/tasks/{victim}?wipe=true")
+    assert r.status_code == 200 and r.json()["task"]["id"] == victim
+    assert victim not in {t["id"] for t in m.get("/v2/tasks").json()["tasks"]}
+    a = m.wait_running("/trim", 2)
+    assert victim not in {t["id"] for t in a["tasks"]}
+    assert m.app("/trim")["instances"] == 2
