@@ -92,6 +92,7 @@ app_destroy(struct app *a)
 		free(a->fetch[i].dest_path);
 	}
 	free(a->fetch);
+	strv_free(a->store_urls, a->nstore_urls);
 	for (size_t i = 0; i < a->nports; i++) {
 		free(a->ports[i].protocol);
 		free(a->ports[i].name);
@@ -162,6 +163,7 @@ app_clone(const struct app *src)
 		}
 	}
 	a->deps = strv_dup(src->deps, src->ndeps);
+	a->store_urls = strv_dup(src->store_urls, src->nstore_urls);
 	if (src->nfetch) {
 		a->fetch = xcalloc(src->nfetch, sizeof(*a->fetch));
 		for (size_t i = 0; i < src->nfetch; i++) {

@@ -118,6 +118,9 @@ add_lists(json_t *o, const struct app *a)
 	}
 	if (a->ndeps)
 		json_object_set_new(o, "dependencies", strv_json(a->deps, a->ndeps));
+	if (a->nstore_urls)
+		json_object_set_new(o, "storeUrls", strv_json(a->store_urls,
+		    a->nstore_urls));
 	if (a->nenv) {
 		json_t *env = json_object();
 

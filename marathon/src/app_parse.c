@@ -601,6 +601,15 @@ app_parse(const json_t *doc, const char *base, struct json_errs *e)
 	parse_dependencies(doc, parent, a, e);
 	parse_fetch(doc, a, e);
 	json_get_bool(doc, "", "requirePorts", 0, &a->require_ports, e);
+	if (parse_str_array(doc, "", "storeUrls", &a->store_urls,
+	    &a->nstore_urls, e) == 1)
+		for (size_t k = 0; k < a->nstore_urls; k++)
+			if (a->store_urls[k][0] == '\0') {
+				char path[JSON_PATH_MAX];
+
+				json_path_index(path, sizeof(path), "/storeUrls", k);
+				json_errs_add(e, path, "must not be empty");
+			}
 	parse_container_networks(doc, a, e);
 	if (a->host_network)
 		parse_port_definitions(doc, a, e);

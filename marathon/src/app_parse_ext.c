@@ -258,6 +258,45 @@ parse_networks(const json_t *arr, struct json_errs *e)
 	return out;
 }
 
+/* The deprecated ipAddress: {networkName, groups, labels, discovery:
+ * {ports: [{number, name, protocol}]}}. */
+static void
+check_ip_address(const json_t *doc, struct json_errs *e)
+{
+	const json_t *ip, *disc, *ports, *p;
+	const char *s;
+	char **groups = NULL;
+	struct kvlist labels = { 0 };
+	size_t ngroups = 0, i;
+
+	if (json_get_object(doc, "", "ipAddress", 0, &ip, e) != 1)
+		return;
+	json_get_str(ip, "/ipAddress", "networkName", JF_NONEMPTY, &s, e);
+	parse_str_array(ip, "/ipAddress", "groups", &groups, &ngroups, e);
+	strv_free(groups, ngroups);
+	parse_labels(ip, "/ipAddress", "labels", &labels, e);
+	kv_free(&labels);
+	if (json_get_object(ip, "/ipAddress", "discovery", 0, &disc, e) != 1 ||
+	    json_get_array(disc, "/ipAddress/discovery", "ports", 0, &ports,
+	    e) != 1)
+		return;
+	json_array_foreach(ports, i, p) {
+		char pp[JSON_PATH_MAX];
+		json_int_t n;
+
+		json_path_index(pp, sizeof(pp), "/ipAddress/discovery/ports", i);
+		json_get_int(p, pp, "number", JF_REQUIRED, 1, 65535, &n, e);
+		json_get_str(p, pp, "name", JF_REQUIRED | JF_NONEMPTY, &s, e);
+		if (json_get_str(p, pp, "protocol", 0, &s, e) == 1 &&
+		    strcmp(s, "tcp") && strcmp(s, "udp")) {
+			char sub[JSON_PATH_MAX];
+
+			json_path_key(sub, sizeof(sub), pp, "protocol");
+			json_errs_add(e, sub, "is not one of (tcp,udp)");
+		}
+	}
+}
+
 /* The deprecated docker.network and ipAddress as a networks array. */
 static json_t *
 legacy_networks(const json_t *doc, const json_t *docker, struct json_errs *e)
@@ -344,6 +383,7 @@ parse_container_networks(const json_t *doc, struct app *a, struct json_errs *e)
 	json_t *networks = NULL, *out;
 	const char *type = "DOCKER", *image = NULL;
 
+	check_ip_address(doc, e);
 	json_get_object(doc, "", "container", 0, &c, e);
 	if (c)
 		json_get_object(c, "/container", "docker", 0, &docker, e);
@@ -389,8 +429,21 @@ parse_container_networks(const json_t *doc, struct app *a, struct json_errs *e)
 		    &force, e);
 		json_get_bool(docker, "/container/docker", "privileged", 0, &priv,
 		    e);
-		json_get_array(docker, "/container/docker", "parameters", 0,
-		    &params, e);
+		if (json_get_array(docker, "/container/docker", "parameters", 0,
+		    &params, e) == 1) {
+			size_t k;
+			json_t *pa;
+
+			json_array_foreach(params, k, pa) {
+				char pp[JSON_PATH_MAX];
+				const char *kv;
+
+				json_path_index(pp, sizeof(pp), "/container/docker/parameters",
+				    k);
+				json_get_str(pa, pp, "key", JF_REQUIRED | JF_NONEMPTY, &kv, e);
+				json_get_str(pa, pp, "value", JF_REQUIRED, &kv, e);
+			}
+		}
 		d = json_pack("{s:s?, s:b, s:b, s:o}", "image", image,
 		    "forcePullImage", force, "privileged", priv, "parameters",
 		    params ? json_incref((json_t *)params) : json_array());

@@ -195,6 +195,8 @@ struct app {
 	size_t ndeps;
 	struct fetch_uri *fetch;
 	size_t nfetch;
+	char **store_urls;
+	size_t nstore_urls;
 	struct port_def *ports;
 	size_t nports;
 	bool has_port_defs;        /* false on container networks */

@@ -151,7 +151,12 @@ test_invalid_definition_names_every_bad_path(void **state)
 	    "\"labels\":{\"a\":1},\"backoffFactor\":0.5,"
 	    "\"killSelection\":\"RANDOM\",\"env\":{\"X\":[1]},"
 	    "\"portDefinitions\":[{\"port\":70000,\"name\":\"Bad Name\"}],"
-	    "\"fetch\":[{}],\"acceptedResourceRoles\":[]}");
+	    "\"fetch\":[{}],\"acceptedResourceRoles\":[],"
+	    "\"storeUrls\":[\"\"],"
+	    "\"container\":{\"docker\":{\"image\":\"x\","
+	    "\"parameters\":[{\"value\":\"v\"}]}}}");
+	json_t *legacy = parse_json("{\"id\":\"/x\",\"cmd\":\"x\","
+	    "\"ipAddress\":{\"discovery\":{\"ports\":[{\"number\":0}]}}}");
 	struct json_errs e;
 	char paths[2048];
 
@@ -173,6 +178,15 @@ test_invalid_definition_names_every_bad_path(void **state)
 	assert_non_null(strstr(paths, "/portDefinitions(0)/name "));
 	assert_non_null(strstr(paths, "/fetch(0)/uri "));
 	assert_non_null(strstr(paths, "/acceptedResourceRoles "));
+	assert_non_null(strstr(paths, "/storeUrls(0) "));
+	assert_non_null(strstr(paths, "/container/docker/parameters(0)/key "));
+	json_errs_free(&e);
+	json_errs_init(&e);
+	assert_null(app_parse(legacy, "/", &e));
+	paths_of(&e, paths, sizeof(paths));
+	assert_non_null(strstr(paths, "/ipAddress/discovery/ports(0)/number "));
+	assert_non_null(strstr(paths, "/ipAddress/discovery/ports(0)/name "));
+	json_decref(legacy);
 	json_decref(doc);
 	json_errs_free(&e);
 }
