@@ -161,6 +161,30 @@ task_stats(const struct app_rt *rt)
 	return json_pack("{s:{s:o}}", "totalSummary", "stats", stats);
 }
 
+/* readinessCheckResults of an app's instances that are being checked */
+json_t *
+api_readiness(struct marathon *m, const char *app_id)
+{
+	struct app_rt *rt = state_rt(m->st, app_id, false);
+	json_t *arr = json_array();
+
+	if (rt == NULL || rt->app == NULL || rt->app->nrcs == 0)
+		return arr;
+	for (size_t k = 0; k < rt->ninst; k++) {
+		const struct instance *i = rt->inst[k];
+		json_t *r;
+
+		if (!instance_active(i) || i->state != TASK_RUNNING)
+			continue;
+		r = json_pack("{s:s, s:s, s:b}", "taskId", i->id, "name",
+		    rt->app->rcs[0].name, "ready", i->ready == 1);
+		if (i->readiness_last)
+			json_object_set(r, "lastResponse", i->readiness_last);
+		json_array_append_new(arr, r);
+	}
+	return arr;
+}
+
 json_t *
 api_deployment_ids(const struct state *st, const char *app_id)
 {
@@ -191,7 +215,8 @@ api_app_json(struct marathon *m, const struct app *a, unsigned embed)
 	json_object_set_new(o, "tasksUnhealthy", json_integer(c[3]));
 	json_object_set_new(o, "deployments", api_deployment_ids(st, a->id));
 	if (embed & EMB_READINESS)
-		json_object_set_new(o, "readinessCheckResults", json_array());
+		json_object_set_new(o, "readinessCheckResults",
+		    api_readiness(m, a->id));
 	if (embed & EMB_TASKS) {
 		json_t *tasks = json_array();
 

@@ -19,8 +19,15 @@ list_deployments(struct marathon *m, struct http_req *req)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < m->st->ndeps; i++)
-		json_array_append_new(arr, deployment_to_json(m->st->deps[i]));
+	for (size_t i = 0; i < m->st->ndeps; i++) {
+		json_t *d = deployment_to_json(m->st->deps[i]), *act;
+		size_t k;
+
+		json_array_foreach(json_object_get(d, "currentActions"), k, act)
+			json_object_set_new(act, "readinessCheckResults",
+			    api_readiness(m, json_str_or(act, "app", "")));
+		json_array_append_new(arr, d);
+	}
 	http_reply_json(req, 200, arr);
 }
 

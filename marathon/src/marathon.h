@@ -722,6 +722,7 @@ unsigned api_embeds(struct http_req *req, const char *prefix);
 /* App+ (new reference): the app, its counts and deployments, embeds. */
 json_t *api_app_json(struct marathon *m, const struct app *a, unsigned embed);
 json_t *api_deployment_ids(const struct state *st, const char *app_id);
+json_t *api_readiness(struct marathon *m, const char *app_id);
 bool api_label_match(const char *selector, const struct kvlist *labels);
 /* the route tables of the api_*.c files */
 void api_apps_routes(struct marathon *m);

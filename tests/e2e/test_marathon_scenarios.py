@@ -348,3 +348,45 @@ def test_killing_tasks_with_scale_shrinks_the_app_and_without_replaces(env):
     a = m.wait_running("/trim", 2)
     assert victim not in {t["id"] for t in a["tasks"]}
     assert m.app("/trim")["instances"] == 2
+
+
+READY_AFTER_A_WHILE = (
+    "exec python3 -c \"import http.server,os,time\n"
+    "t0=time.time()\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200 if time.time()-t0 > 3 else 503)\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(b'warming up' if time.time()-t0 <= 3 else b'ok')\n"
+    "    def log_message(self,*a): pass\n"
+    "http.server.HTTPServer((os.environ['HOST'],int(os.environ['PORT0'])),H)"
+    ".serve_forever()\"")
+
+
+def test_deployment_waits_for_readiness_checks(env):
+    env.agent()
+    m = env.start_marathon()
+    app = {"id": "/warm", "cmd": READY_AFTER_A_WHILE, "cpus": 0.1, "mem": 32,
+           "portDefinitions": [{"port": 0, "name": "http-api"}],
+           "readinessChecks": [{"name": "warm", "path": "/ready",
+                                "portName": "http-api", "intervalSeconds": 2,
+                                "timeoutSeconds": 1,
+                                "preserveLastResponse": True}]}
+    dep = m.post("/v2/apps", json=app).headers["Marathon-Deployment-Id"]
+
+    def not_ready_yet():
+        for d in m.deployments():
+            for act in d["currentActions"]:
+                for r in act["readinessCheckResults"]:
+                    if not r["ready"] and r.get("lastResponse", {}).get(
+                            "status") == 503:
+                        return r
+        return None
+    r = harness.wait_for(not_ready_yet, 20, what="a failing readiness check")
+    assert r["name"] == "warm"
+    assert m.app("/warm")["tasksRunning"] == 1
+    harness.wait_for(lambda: all(d["id"] != dep for d in m.deployments()),
+                     30, what="the deployment to finish once ready")
+    res = m.get("/v2/apps/warm?embed=app.readiness").json()["app"][
+        "readinessCheckResults"]
+    assert res and res[0]["ready"] is True
