@@ -126,7 +126,7 @@ static void
 on_fetched(struct etask *t, const char *error)
 {
 	struct executor *e = t->e;
-	char msg[1024];
+	char msg[1200];
 
 	t->fetch = NULL;
 	if (error) {
@@ -295,7 +295,6 @@ kill_task(struct executor *e, struct etask *t, double grace)
 		t->killing = true;
 		if (t->fetch) {
 			fetch_cancel(t->fetch);
-			t->fetch = NULL;
 			tasks_status(e, t, "TASK_KILLED", NULL, "Killed while "
 			    "fetching its URIs", NULL);
 		}
@@ -462,6 +461,8 @@ tasks_reap(struct executor *e)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct etask *t;
 
+		if (fetch_reaped(e, pid, st))
+			continue;
 		TAILQ_FOREACH(t, &e->tasks, link)
 			if (t->pid == pid && !t->exited) {
 				task_exited(e, t, st);
@@ -500,8 +501,7 @@ tasks_free(struct executor *e)
 		TAILQ_REMOVE(&e->tasks, t, link);
 		if (t->kill_timer)
 			event_free(t->kill_timer);
-		if (t->fetch)
-			fetch_cancel(t->fetch);
+		fetch_cancel(t->fetch);
 		if (t->status_fd >= 0)
 			close(t->status_fd);
 		json_decref(t->info);

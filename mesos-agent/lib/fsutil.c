@@ -15,15 +15,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcos/daemon.h"
 #include "dcos/ids.h"
 #include "dcos/json.h"
 #include "mesos_common.h"
 
+/* mkdir -p (its own, so the executor and containerizer need nothing of
+ * libdcos's daemon module and its libraries) */
 int
 fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
 {
-	return daemon_mkdirs(path, mode, err, errlen);
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		snprintf(err, errlen, "bad directory path '%s'", path);
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create %s: %s", buf,
+				    strerror(errno));
+				return -1;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
 }
 
 static int
