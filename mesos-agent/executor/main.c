@@ -55,7 +55,7 @@ main(int argc, char **argv)
 		{ "isolation", FLAG_STR, &f->isolation, "posix/cpu,posix/mem",
 		  "isolators in effect (from the agent)" },
 		{ "runtime_dir", FLAG_STR, &f->runtime_dir, NULL, "the run's "
-		  "checkpoint directory (task pids go to pids/)" },
+		  "checkpoint directory (task.<n>.pid files go there)" },
 		{ "containerizer", FLAG_STR, &f->containerizer, NULL,
 		  "path of mesos-containerizer" },
 		{ "fetcher", FLAG_STR, &f->fetcher, NULL, "path of mesos-fetcher "

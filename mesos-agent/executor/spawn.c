@@ -369,16 +369,14 @@ spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
 void
 spawn_record_pid(struct executor *e, struct etask *t)
 {
-	char dir[PATH_MAX], f[PATH_MAX + 32], text[96], err[256];
+	char f[PATH_MAX + 32], text[96], err[256];
 
 	if (e->f.runtime_dir == NULL)
 		return;
-	snprintf(dir, sizeof(dir), "%s/pids", e->f.runtime_dir);
-	snprintf(f, sizeof(f), "%s/task.%d", dir, t->index);
+	snprintf(f, sizeof(f), "%s/task.%d.pid", e->f.runtime_dir, t->index);
 	snprintf(text, sizeof(text), "%d %d %llu\n", (int)t->pid, (int)t->pid,
 	    fs_proc_start_time(t->pid));
-	if (fs_mkdirs(dir, 0700, err, sizeof(err)) == -1 ||
-	    fs_write_atomic(f, text, strlen(text), err, sizeof(err)) == -1)
+	if (fs_write_file(f, text, strlen(text), err, sizeof(err)) == -1)
 		log_warn("cannot record the pid of task %s: %s", t->id, err);
 }
 
@@ -389,6 +387,6 @@ spawn_forget_pid(struct executor *e, struct etask *t)
 
 	if (e->f.runtime_dir == NULL)
 		return;
-	snprintf(f, sizeof(f), "%s/pids/task.%d", e->f.runtime_dir, t->index);
+	snprintf(f, sizeof(f), "%s/task.%d.pid", e->f.runtime_dir, t->index);
 	unlink(f);
 }

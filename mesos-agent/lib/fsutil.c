@@ -31,7 +31,25 @@ fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
 		snprintf(err, errlen, "bad directory path '%s'", path);
 		return -1;
 	}
+	/* usually only the last components are new: try those first */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
 	memcpy(buf, path, len + 1);
+	if (errno == ENOENT) {
+		char *slash = strrchr(buf, '/');
+
+		if (slash && slash != buf) {
+			*slash = '\0';
+			if (fs_mkdirs(buf, mode, err, errlen) == 0) {
+				if (mkdir(path, mode) == 0 || errno == EEXIST)
+					return 0;
+				snprintf(err, errlen, "cannot create %s: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+			return -1;
+		}
+	}
 	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
@@ -69,9 +87,9 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-fs_write_atomic(const char *path, const void *data, size_t len, char *err,
-    size_t errlen)
+static int
+write_via_tmp(const char *path, const void *data, size_t len, bool sync,
+    char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	int fd;
@@ -85,7 +103,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, char *err,
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1) {
+	if (write_all(fd, data, len) == -1 || (sync && fdatasync(fd) == -1)) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -101,6 +119,20 @@ fs_write_atomic(const char *path, const void *data, size_t len, char *err,
 }
 
 int
+fs_write_atomic(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	return write_via_tmp(path, data, len, true, err, errlen);
+}
+
+int
+fs_write_file(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	return write_via_tmp(path, data, len, false, err, errlen);
+}
+
+int
 fs_write_json(const char *path, const json_t *v, char *err, size_t errlen)
 {
 	char *text = json_compact(v);
@@ -109,6 +141,20 @@ fs_write_json(const char *path, const json_t *v, char *err, size_t errlen)
 	if (text == NULL)
 		abort();
 	rc = fs_write_atomic(path, text, strlen(text), err, errlen);
+	free(text);
+	return rc;
+}
+
+int
+fs_write_json_nosync(const char *path, const json_t *v, char *err,
+    size_t errlen)
+{
+	char *text = json_compact(v);
+	int rc;
+
+	if (text == NULL)
+		abort();
+	rc = fs_write_file(path, text, strlen(text), err, errlen);
 	free(text);
 	return rc;
 }

@@ -297,10 +297,9 @@ bool updates_pending(struct agent *a, const char *fw_id, const char *task_id);
 /* checkpoint.c */
 int checkpoint_agent(struct agent *a, char *err, size_t errlen);
 int checkpoint_framework(struct agent *a, struct framework *fw);
-int checkpoint_executor(struct agent *a, struct executor *ex, char *err,
+int checkpoint_run(struct agent *a, struct executor *ex, char *err,
     size_t errlen);
 int checkpoint_task(struct agent *a, struct task *t, char *err, size_t errlen);
-int checkpoint_pid(struct agent *a, struct executor *ex);
 void checkpoint_executor_done(struct agent *a, struct executor *ex);
 void checkpoint_gc_executor(struct agent *a, struct executor *ex);
 void checkpoint_forget_agent(struct agent *a);

@@ -371,14 +371,14 @@ executor_dirs(struct agent *a, struct executor *ex, const char *user,
 	    ex->fw->id, ex->id) == 0 &&
 	    paths_join(f, sizeof(f), link, "latest") == 0)
 		fs_symlink_replace(ex->container_id, f);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; pw && i < 2; i++) {
 		FILE *fp;
 
+		/* the executor's own user writes them too */
 		paths_join(f, sizeof(f), dir, i ? "stderr" : "stdout");
 		if ((fp = fopen(f, "a")) != NULL)
 			fclose(fp);
-		if (pw)
-			(void)!chown(f, pw->pw_uid, pw->pw_gid);
+		(void)!chown(f, pw->pw_uid, pw->pw_gid);
 	}
 	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) == -1) {
 		snprintf(err, errlen, "Failed to chown sandbox %s to '%s': %s",
@@ -507,23 +507,13 @@ launch_task(struct agent *a, const json_t *fw_info, const json_t *task,
 	user = container_user(fw->info, command ? json_object_get(task,
 	    "command") : json_object_get(info, "command"));
 	if (executor_dirs(a, ex, user, why, sizeof(why)) == -1 ||
-	    checkpoint_executor(a, ex, why, sizeof(why)) == -1) {
+	    container_spawn(a, ex, why, sizeof(why)) == -1) {
 		launch_failed(a, ex, why);
 		return 0;
 	}
-	{
-		struct task *t;
-
-		TAILQ_FOREACH(t, &ex->queued, link)
-			if (checkpoint_task(a, t, why, sizeof(why)) == -1) {
-				launch_failed(a, ex, why);
-				return 0;
-			}
-	}
-	if (container_spawn(a, ex, why, sizeof(why)) == -1) {
-		launch_failed(a, ex, why);
-		return 0;
-	}
+	/* an executor the agent cannot find after a restart is refused when
+	 * it reconnects, and then kills its tasks itself */
+	checkpoint_run(a, ex, why, sizeof(why));
 	log_info("launched executor %s of framework %s for %zu task(s) in %s "
 	    "(pid %d)", ex->id, fw->id, ntasks, ex->directory, (int)ex->pid);
 	return 0;

@@ -143,9 +143,15 @@ def test_executor_that_died_while_the_agent_was_down_fails_its_task(
     box = sandbox(agent, tid(task))
 
     agent.stop()
-    for p in processes_under(box):
-        os.kill(p, signal.SIGKILL)
-    wait_for(lambda: not processes_under(box), 10, what="the container gone")
+
+    def kill_all():
+        for p in processes_under(box):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return not processes_under(box)
+    wait_for(kill_all, 10, what="the container gone")
     agent.start()
     registered(agent)
     status = fw.wait_state(tid(task), "TASK_FAILED", timeout=30)
