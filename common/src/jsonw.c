@@ -4,6 +4,7 @@
  * else (UTF-8 included) is copied as is.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,33 +172,117 @@ jw_strn(struct jsonw *w, const char *s, size_t n)
 	put_string(w, s, n);
 }
 
+/* Decimal digits of v into buf (no NUL), returns the count. */
+static size_t
+utoa(uint64_t v, char *buf)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
 void
 jw_int(struct jsonw *w, int64_t v)
 {
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	size_t n = 0;
 
 	value_prefix(w);
-	put(w, buf, (size_t)n);
+	if (v < 0) {
+		buf[n++] = '-';
+		n += utoa(v == INT64_MIN ? (uint64_t)INT64_MAX + 1 : (uint64_t)-v,
+		    buf + n);
+	} else {
+		n = utoa((uint64_t)v, buf);
+	}
+	put(w, buf, n);
+}
+
+/*
+ * Doubles as "%.15g" prints them, with ".0" added to integral values so
+ * they stay doubles for the reader. Numbers in [1e-4, 1e13) (the resources
+ * and timestamps the daemons write) take a fast path: the integer part,
+ * then the fraction rounded to the digits left of the 15 significant ones,
+ * trailing zeros dropped. Others go through snprintf.
+ */
+static size_t
+format_double(double v, char *buf)
+{
+	double a = fabs(v);
+	uint64_t ip, frac, scale = 1;
+	int fd;
+	size_t n = 0, fl;
+	char fbuf[24];
+
+	if (!(a >= 1e-4 && a < 1e13)) {
+		int k = snprintf(buf, 48, "%.15g", v);
+
+		if (strpbrk(buf, ".en") == NULL) {
+			memcpy(buf + k, ".0", 3);
+			k += 2;
+		}
+		return (size_t)k;
+	}
+	ip = (uint64_t)a;
+	fd = 15 - (ip ? (int)utoa(ip, fbuf) : 0);
+	if (ip == 0) /* leading zeros of the fraction are not significant */
+		for (double t = a * 10; t < 1 && fd < 18; t *= 10)
+			fd++;
+	if (fd > 18)
+		fd = 18;
+	for (int i = 0; i < fd; i++)
+		scale *= 10;
+	/* in long double (64-bit mantissa on x86) so the product is exact
+	 * enough; ties go to even as printf does */
+	frac = (uint64_t)nearbyintl((long double)(a - (double)ip) *
+	    (long double)scale);
+	if (frac >= scale) {
+		ip++;
+		frac -= scale;
+	}
+	if (v < 0)
+		buf[n++] = '-';
+	n += utoa(ip, buf + n);
+	buf[n++] = '.';
+	if (frac == 0) {
+		buf[n++] = '0';
+		return n;
+	}
+	fl = utoa(frac, fbuf);
+	for (size_t i = fl; i < (size_t)fd; i++)
+		buf[n++] = '0';
+	while (fl > 0 && fbuf[fl - 1] == '0')
+		fl--;
+	memcpy(buf + n, fbuf, fl);
+	return n + fl;
 }
 
 void
 jw_double(struct jsonw *w, double v)
 {
-	char buf[48];
-	int n;
+	char buf[64];
 
 	value_prefix(w);
 	if (!isfinite(v)) {
 		put(w, "null", 4);
 		return;
 	}
-	n = snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strpbrk(buf, ".e") == NULL) {
-		memcpy(buf + n, ".0", 3);
-		n += 2;
-	}
-	put(w, buf, (size_t)n);
+	put(w, buf, format_double(v, buf));
+}
+
+void
+jw_key_raw(struct jsonw *w, const char *quoted, size_t len)
+{
+	value_prefix(w);
+	put(w, quoted, len);
+	w->after_key = true;
 }
 
 void
