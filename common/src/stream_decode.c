@@ -67,8 +67,12 @@ recordio_feed(struct recordio_decoder *d, const char *data, size_t len)
 			goto fail;
 		if (d->len - (i + 1) < size)
 			break; /* need more */
+		/* a callback that stops the stream may free the decoder: mark it
+		 * failed first and touch it again only if it did not stop */
+		d->failed = 1;
 		if (d->fn(d->buf + i + 1, size, d->arg) == -1)
-			goto fail;
+			return -1;
+		d->failed = 0;
 		pos = i + 1 + size;
 	}
 	memmove(d->buf, d->buf + pos, d->len - pos);
@@ -105,16 +109,21 @@ sse_line(struct sse_decoder *d, char *line, size_t len)
 	size_t vlen;
 
 	if (len == 0) { /* dispatch */
+		char *event = d->event, *data = d->data;
 		int rc = 0;
 
-		if (d->data != NULL)
-			rc = d->fn(d->event ? d->event : "message", d->data, d->arg);
-		free(d->event);
-		d->event = NULL;
-		free(d->data);
-		d->data = NULL;
+		/* as in recordio_feed: the callback may free the decoder */
+		d->event = d->data = NULL;
 		d->data_len = d->data_cap = 0;
-		return rc;
+		d->failed = 1;
+		if (data != NULL)
+			rc = d->fn(event ? event : "message", data, d->arg);
+		free(event);
+		free(data);
+		if (rc == -1)
+			return -1;
+		d->failed = 0;
+		return 0;
 	}
 	if (line[0] == ':')
 		return 0; /* comment */
@@ -140,8 +149,10 @@ sse_line(struct sse_decoder *d, char *line, size_t len)
 		if (d->data != NULL)
 			append(&d->data, &d->data_len, &d->data_cap, "\n", 1);
 		append(&d->data, &d->data_len, &d->data_cap, value, vlen);
-		if (d->data_len > d->max_event)
+		if (d->data_len > d->max_event) {
+			d->failed = 1;
 			return -1;
+		}
 	}
 	return 0; /* id:, retry: and unknown fields are ignored */
 }
@@ -163,10 +174,8 @@ sse_feed(struct sse_decoder *d, const char *data, size_t len)
 				append(&d->line, &d->line_len, &d->line_cap, "", 0);
 			d->line[n] = '\0';
 			d->line_len = 0;
-			if (sse_line(d, d->line, n) == -1) {
-				d->failed = 1;
-				return -1;
-			}
+			if (sse_line(d, d->line, n) == -1)
+				return -1; /* d may be gone */
 			continue;
 		}
 		append(&d->line, &d->line_len, &d->line_cap, &c, 1);

@@ -111,6 +111,7 @@ struct ticker {
 	struct http_stream *s;
 	struct event *ev;
 	int left, sent;
+	size_t pad; /* extra bytes per event, to fill a slow consumer fast */
 	enum http_stream_kind kind;
 };
 
@@ -128,9 +129,19 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ticker *t = arg;
 	json_t *ev = json_pack("{s:s, s:i}", "type", "TICK", "n", t->sent);
-	char *text = json_compact(ev);
+	char *text, *pad = NULL;
 	int rc;
 
+	if (t->pad) {
+		pad = malloc(t->pad + 1);
+		if (pad == NULL)
+			abort();
+		memset(pad, 'x', t->pad);
+		pad[t->pad] = '\0';
+		json_object_set_new(ev, "pad", json_string(pad));
+		free(pad);
+	}
+	text = json_compact(ev);
 	json_decref(ev);
 	if (t->kind == HTTP_STREAM_SSE)
 		rc = http_stream_sse(t->s, "tick", text);
@@ -151,7 +162,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* /stream/{kind}?n=N&every_ms=M: N events (0 = until the client leaves) */
+/* /stream/{kind}?n=N&every_ms=M&pad=B: N events (0 = until the client
+ * leaves), each padded with B bytes */
 static void
 h_stream(struct http_req *req, void *arg)
 {
@@ -179,6 +191,8 @@ h_stream(struct http_req *req, void *arg)
 	}
 	t->p = arg;
 	t->left = n ? atoi(n) : 0;
+	t->pad = http_req_query(req, "pad") ? (size_t)atol(http_req_query(req,
+	    "pad")) : 0;
 	http_req_add_header(req, "Mesos-Stream-Id", "probe-stream");
 	t->s = http_stream_start(req, 200, ctype, t->kind, ticker_closed, t);
 	t->ev = event_new(t->p->base, -1, EV_PERSIST, on_tick, t);

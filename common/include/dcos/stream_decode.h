@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 
-/* Return 0 to go on, -1 to stop decoding (feed then returns -1). */
+/* Return 0 to go on, -1 to stop decoding: feed then returns -1 at once
+ * without touching the decoder again, so a callback that returns -1 may
+ * free the decoder (and whatever holds it). */
 typedef int (*recordio_fn)(const char *data, size_t len, void *arg);
 typedef int (*sse_fn)(const char *event, const char *data, void *arg);
 
