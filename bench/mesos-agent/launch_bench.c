@@ -35,6 +35,8 @@ struct bench {
 	char url[256], stream_id[128], fw_id[128];
 	const char *master, *cmd;
 	long long ntasks, batch;
+	bool sequential;       /* next task only once the last one runs */
+	json_t *held;          /* sequential: the offer kept for the next */
 	double cpus, mem, timeout;
 	long long launched, running, finished, failed, acks_in_flight;
 	struct btask *tasks;
@@ -120,6 +122,8 @@ report(struct bench *b)
 	free(lat);
 }
 
+static void launch_on(struct bench *b, const json_t *o);
+
 static void
 handle_offers(struct bench *b, const json_t *offers)
 {
@@ -127,6 +131,26 @@ handle_offers(struct bench *b, const json_t *offers)
 	size_t i;
 
 	json_array_foreach(offers, i, o) {
+		if (b->sequential) {
+			if (b->held == NULL && b->launched == b->running &&
+			    b->launched < b->ntasks) {
+				launch_on(b, o);
+			} else if (b->held == NULL && b->launched < b->ntasks) {
+				b->held = json_incref((json_t *)o);
+			} else {
+				post(b, json_pack("{s:s, s:{s:[O]}}", "type", "DECLINE",
+				    "decline", "offer_ids", json_object_get(o, "id")));
+			}
+			continue;
+		}
+		launch_on(b, o);
+	}
+}
+
+static void
+launch_on(struct bench *b, const json_t *o)
+{
+	{
 		json_t *ids = json_pack("[O]", json_object_get(o, "id"));
 		json_t *tasks = json_array();
 		const char *role = "*";
@@ -145,7 +169,8 @@ handle_offers(struct bench *b, const json_t *offers)
 				mem += v;
 		}
 		while (b->launched < b->ntasks &&
-		    (long long)json_array_size(tasks) < b->batch &&
+		    (long long)json_array_size(tasks) < (b->sequential ? 1 :
+		    b->batch) &&
 		    cpus >= b->cpus && mem >= b->mem) {
 			char id[64];
 			long long n = b->launched++;
@@ -170,7 +195,7 @@ handle_offers(struct bench *b, const json_t *offers)
 			post(b, json_pack("{s:s, s:{s:o, s:{s:f}}}", "type", "DECLINE",
 			    "decline", "offer_ids", ids, "filters", "refuse_seconds",
 			    b->launched < b->ntasks ? 0.0 : 3600.0));
-			continue;
+			return;
 		}
 		post(b, json_pack("{s:s, s:{s:o, s:[{s:s, s:{s:o}}], s:{s:f}}}",
 		    "type", "ACCEPT", "accept", "offer_ids", ids, "operations",
@@ -200,6 +225,13 @@ handle_update(struct bench *b, const json_t *st)
 		t->running = tm;
 		b->running++;
 		b->t_last_running = tm;
+		if (b->sequential && b->held && b->launched < b->ntasks) {
+			json_t *o = b->held;
+
+			b->held = NULL;
+			launch_on(b, o);
+			json_decref(o);
+		}
 	}
 	if (strcmp(state, "TASK_FINISHED") == 0 || strcmp(state, "TASK_FAILED") ==
 	    0 || strcmp(state, "TASK_LOST") == 0 || strcmp(state,
@@ -295,6 +327,8 @@ main(int argc, char **argv)
 		{ "cpus", FLAG_DOUBLE, &b.cpus, "0.01", "cpus per task" },
 		{ "mem", FLAG_DOUBLE, &b.mem, "8", "mem per task" },
 		{ "timeout", FLAG_DURATION, &b.timeout, "5mins", "give up after" },
+		{ "sequential", FLAG_BOOL, &b.sequential, "false", "launch the next "
+		  "task only when the last one runs (latency, not throughput)" },
 	};
 	const struct flags_spec spec = { "mesos-agent-bench", "Real task "
 	    "launches per second on one Mesos agent, through the master.",
@@ -315,10 +349,15 @@ main(int argc, char **argv)
 	b.base = event_base_new();
 	b.http = http_client_new(b.base);
 	recordio_init(&b.rio, 64 << 20, on_event, &b);
-	body = json_dumps(json_pack("{s:s, s:{s:{s:s, s:s, s:b, s:f}}}", "type",
-	    "SUBSCRIBE", "subscribe", "framework_info", "user", "root", "name",
-	    "mesos-agent-bench", "checkpoint", 1, "failover_timeout", 0.0),
-	    JSON_COMPACT);
+	{
+		json_t *sub = json_pack("{s:s, s:{s:{s:s, s:s, s:b, s:f}}}", "type",
+		    "SUBSCRIBE", "subscribe", "framework_info", "user", "root",
+		    "name", "mesos-agent-bench", "checkpoint", 1,
+		    "failover_timeout", 0.0);
+
+		body = json_dumps(sub, JSON_COMPACT);
+		json_decref(sub);
+	}
 	r.body = body;
 	r.body_len = strlen(body);
 	http_client_stream(b.http, &r, &cbs, &b);

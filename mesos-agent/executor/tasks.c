@@ -248,15 +248,13 @@ tasks_launch(struct executor *e, const json_t *task, bool group)
 		    task_user(e, task) : NULL, on_fetched);
 		return;
 	}
-	if (group) {
-		/* after the whole group is here, so the container is sized for
-		 * all of it */
+	{
+		/* from the loop: TASK_STARTING goes out first, and a task group
+		 * is all here, so its container is sized for all of it */
 		struct timeval now = { 0, 0 };
 
 		event_base_once(e->base, -1, EV_TIMEOUT, start_deferred, t, &now);
-		return;
 	}
-	tasks_start_process(e, t);
 }
 
 /* SIGTERM or SIGKILL to the task's processes. */

@@ -188,6 +188,8 @@ forward(struct update_stream *s)
 	    json_object_get(head, "status"));
 	if ((t = task_find(a, s->fw_id, s->task_id)) != NULL)
 		json_object_set_new(msg, "latest_state", json_string(t->state));
+	log_debug("forwarding %s of task %s", json_str_or(json_object_get(head,
+	    "status"), "state", "?"), s->task_id);
 	master_send(a, msg, true);
 	s->sent = true;
 	evtimer_add(s->retry, &tv);
@@ -317,6 +319,7 @@ updates_ack(struct agent *a, const char *fw_id, const char *task_id,
 	char err[256];
 	struct task *t;
 
+	log_debug("acknowledgement for task %s", task_id);
 	if (huuid == NULL || strcmp(huuid, uuid) != 0) {
 		log_debug("ignoring an acknowledgement for task %s of framework "
 		    "%s: not the update waiting for one", task_id, fw_id);
