@@ -18,8 +18,9 @@ import requests
 
 from harness import garbage_tcp, wait_for
 from mesos_agent_util import (agent_state, cleanup_containers, framework,
-                              offer_on, read_file, registered, run, sandbox,
-                              start_agent, start_master, tid, wait_file)
+                              offer_on, processes_under, read_file,
+                              registered, run, sandbox, start_agent,
+                              start_master, tid, wait_file)
 
 
 class World:
@@ -478,3 +479,32 @@ def test_agent_finds_the_leading_master_through_the_store(cluster):
         agent.log()
     slaves = requests.get(master.url + "/master/slaves").json()["slaves"]
     assert [s["hostname"] for s in slaves] == [agent.ip]
+
+
+def test_without_cgroups_memory_is_bounded_by_rlimits(world):
+    w = world(agent_extra=("--isolation=posix/rlimits",))
+    flags = agent_state(w.agent)["flags"]
+    assert flags["isolation"] == "posix/rlimits"
+    # dd cannot even allocate its 256 MB buffer under a 32 MB RLIMIT_DATA
+    hog = w.run("hog", mem=32, cmd="dd if=/dev/zero of=/dev/null bs=256M "
+                "count=1")
+    status = w.fw.wait_state(tid(hog), {"TASK_FAILED", "TASK_FINISHED"})
+    assert status["state"] == "TASK_FAILED"
+    assert status["reason"] == "REASON_COMMAND_EXECUTOR_FAILED"
+    assert "memory exhausted" in read_file(
+        w.agent, sandbox(w.agent, tid(hog)) + "/stderr").json()["data"]
+    ok = w.run("fits", mem=64, cmd="dd if=/dev/zero of=/dev/null bs=8M count=1")
+    assert w.fw.wait_state(tid(ok), {"TASK_FAILED", "TASK_FINISHED"}
+                           )["state"] == "TASK_FINISHED"
+
+
+def test_agent_stopping_with_shutdown_executors_on_exit_leaves_nothing(
+        world):
+    w = world(agent_extra=("--shutdown_executors_on_exit",
+                           "--executor_shutdown_grace_period=2secs"))
+    task = w.run("long", cmd="sleep 300")
+    w.fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(w.agent, tid(task))
+    assert processes_under(box)
+    assert w.agent.stop() == 0
+    assert not processes_under(box)
