@@ -257,7 +257,7 @@ def test_fetcher_downloads_extracts_and_marks_executable(world, http_files):
         {"value": f"{base}/tool", "executable": True},
         {"value": f"{base}/data.txt", "output_file": "renamed.txt"},
     ]
-    w.fw.launch(offer, [task])
+    w.fw.launch(offer, [task], refuse_seconds=0)
     w.fw.wait_state(tid(task), {"TASK_FINISHED", "TASK_FAILED"})
     box = sandbox(w.agent, tid(task))
     assert read_file(w.agent, box + "/stdout").json()["data"] == \
@@ -270,7 +270,7 @@ def test_fetcher_downloads_extracts_and_marks_executable(world, http_files):
     offer = offer_on(w.fw, w.agent_id)
     broken = w.fw.task(offer, "broken", cmd="true")
     broken["command"]["uris"] = [{"value": f"{base}/no-such-file"}]
-    w.fw.launch(offer, [broken])
+    w.fw.launch(offer, [broken], refuse_seconds=0)
     status = w.fw.wait_state(tid(broken), {"TASK_FAILED", "TASK_FINISHED"})
     assert status["state"] == "TASK_FAILED"
     assert status["reason"] == "REASON_CONTAINER_LAUNCH_FAILED"
@@ -391,7 +391,7 @@ def test_task_group_runs_in_one_executor_with_a_sandbox_per_task(world):
                 "framework_id": {"value": w.fw.framework_id},
                 "resources": [w.fw.scalar("cpus", 0.1),
                               w.fw.scalar("mem", 32)]}
-    w.fw.launch_group(offer, executor, [a, b])
+    w.fw.launch_group(offer, executor, [a, b], refuse_seconds=0)
     for t in (a, b):
         w.fw.wait_state(tid(t), "TASK_FINISHED")
     box = sandbox(w.agent, "pod-1")
@@ -460,7 +460,7 @@ def test_custom_executor_speaking_the_v1_executor_api_runs_tasks(world,
                 "resources": [w.fw.scalar("cpus", 0.1),
                               w.fw.scalar("mem", 64)]}
     task = w.fw.task(offer, "by-custom", executor=executor)
-    w.fw.launch(offer, [task])
+    w.fw.launch(offer, [task], refuse_seconds=0)
     st = w.fw.wait_state(tid(task), "TASK_FINISHED")
     assert st["message"] == "custom TASK_FINISHED"
     assert st["executor_id"]["value"] == "custom-1"
