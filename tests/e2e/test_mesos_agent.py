@@ -6,6 +6,7 @@ period, fail with the right reasons, fetch their URIs, and are cleaned
 up. Restarts and failures of the agent are in test_mesos_agent_recovery.py.
 """
 
+import base64
 import io
 import os
 import socket
@@ -402,8 +403,9 @@ def test_task_group_runs_in_one_executor_with_a_sandbox_per_task(world):
 
 
 # A third-party executor, written against the Mesos v1 executor HTTP API
-# with nothing of ours: it subscribes, runs nothing, reports each task
-# RUNNING then FINISHED, and leaves once the agent acknowledged both.
+# with nothing of ours: it subscribes, reports each task RUNNING, answers a
+# framework message "x" with "pong:x", then reports the task FINISHED and
+# leaves once the agent acknowledged everything.
 CUSTOM_EXECUTOR = r'''
 import json, os, sys, uuid, base64, requests
 url = "http://%s/api/v1/executor" % os.environ["MESOS_AGENT_ENDPOINT"]
@@ -435,9 +437,15 @@ for chunk in r.iter_content(chunk_size=None):
         ev, buf = json.loads(rest[:int(n)]), rest[int(n):]
         print("event", ev["type"], flush=True)
         if ev["type"] == "LAUNCH":
-            t = ev["launch"]["task"]["task_id"]
-            update(t, "TASK_RUNNING")
-            update(t, "TASK_FINISHED")
+            task = ev["launch"]["task"]["task_id"]
+            update(task, "TASK_RUNNING")
+        elif ev["type"] == "MESSAGE":
+            data = base64.b64decode(ev["message"]["data"])
+            m = requests.post(url, headers=H, json={
+                "type": "MESSAGE", "framework_id": fid, "executor_id": eid,
+                "message": {"data": base64.b64encode(b"pong:" + data).decode()}})
+            assert m.status_code == 202, m.text
+            update(task, "TASK_FINISHED")
             done += 1
         elif ev["type"] == "ACKNOWLEDGED":
             pending.discard(ev["acknowledged"]["uuid"])
@@ -461,6 +469,12 @@ def test_custom_executor_speaking_the_v1_executor_api_runs_tasks(world,
                               w.fw.scalar("mem", 64)]}
     task = w.fw.task(offer, "by-custom", executor=executor)
     w.fw.launch(offer, [task], refuse_seconds=0)
+    w.fw.wait_state(tid(task), "TASK_RUNNING")
+    # a framework message goes to the executor and its answer comes back
+    w.fw.message(w.agent_id, "custom-1", b"ping")
+    msg = w.fw.wait_event("MESSAGE")["message"]
+    assert base64.b64decode(msg["data"]) == b"pong:ping"
+    assert msg["executor_id"]["value"] == "custom-1"
     st = w.fw.wait_state(tid(task), "TASK_FINISHED")
     assert st["message"] == "custom TASK_FINISHED"
     assert st["executor_id"]["value"] == "custom-1"
