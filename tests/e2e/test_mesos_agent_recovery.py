@@ -239,3 +239,16 @@ def test_executor_that_never_subscribes_is_killed_and_its_task_fails(
     assert status["reason"] == "REASON_TASK_KILLED_DURING_LAUNCH"
     wait_for(lambda: not processes_under(sandbox(agent, tid(queued))), 15,
              what="the silent executor to be shut down")
+
+
+def test_agent_with_changed_resources_refuses_to_recover(cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    registered(agent)
+    agent.stop()
+    changed = cluster.start("agent-changed", [
+        a.replace("cpus:4", "cpus:8") for a in agent.argv], wait=False)
+    wait_for(lambda: not changed.alive(), 15, what="the agent to refuse")
+    assert changed.proc.returncode != 0
+    assert "Incompatible agent info detected" in changed.log()
+    assert "rm -f" in changed.log()
