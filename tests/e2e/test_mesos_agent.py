@@ -522,3 +522,33 @@ def test_agent_stopping_with_shutdown_executors_on_exit_leaves_nothing(
     assert processes_under(box)
     assert w.agent.stop() == 0
     assert not processes_under(box)
+
+
+def test_tasks_run_as_their_user_and_unknown_users_fail(world, cluster):
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs the agent to run as root")
+    w = world()
+    w.fw.close()  # its offers go to the frameworks below
+    fw = framework(w.master, user="nobody", name="as-nobody")
+    try:
+        task = run(fw, w.agent_id, "whoami", cmd="id -un; touch mine")
+        fw.wait_state(tid(task), "TASK_FINISHED")
+        box = sandbox(w.agent, tid(task))
+        assert read_file(w.agent, box + "/stdout").json()["data"] == \
+            "nobody\n"
+        listing = requests.get(w.agent.url + "/files/browse",
+                               params={"path": box}).json()
+        owners = {os.path.basename(f["path"]): f["uid"] for f in listing}
+        assert owners["mine"] == "nobody"
+    finally:
+        fw.close()
+    registered(w.agent)
+    ghost = framework(w.master, user="no-such-user-here", name="ghost")
+    try:
+        task = run(ghost, w.agent_id, "ghost", cmd="true")
+        status = ghost.wait_state(tid(task), {"TASK_FAILED", "TASK_FINISHED"})
+        assert status["state"] == "TASK_FAILED"
+        assert status["reason"] == "REASON_CONTAINER_LAUNCH_FAILED"
+        assert "no-such-user-here" in status["message"]
+    finally:
+        ghost.close()
