@@ -69,10 +69,21 @@ tasks_status(struct executor *e, struct etask *t, const char *state,
 		json_object_update(s, extra);
 		json_decref(extra);
 	}
-	if (strcmp(state, "TASK_RUNNING") == 0 && t->pid > 0)
+	if (strcmp(state, "TASK_RUNNING") == 0 && t->pid > 0) {
+		/* host networking: the task is reachable at the agent's address,
+		 * where mesos-dns and Marathon look for it */
+		char ip[64];
+		const char *colon = strrchr(e->f.agent_endpoint, ':');
+
+		snprintf(ip, sizeof(ip), "%.*s", colon ? (int)(colon -
+		    e->f.agent_endpoint) : (int)strlen(e->f.agent_endpoint),
+		    e->f.agent_endpoint);
 		json_object_set_new(s, "container_status", json_pack("{s:{s:s}, "
-		    "s:i}", "container_id", "value", e->f.container_id,
-		    "executor_pid", (int)getpid()));
+		    "s:i, s:[{s:[{s:s, s:s}]}]}", "container_id", "value",
+		    e->f.container_id, "executor_pid", (int)getpid(),
+		    "network_infos", "ip_addresses", "protocol", "IPv4",
+		    "ip_address", ip));
+	}
 	snprintf(t->state, sizeof(t->state), "%s", state);
 	log_info("task %s is %s%s%s", t->id, state, message ? ": " : "",
 	    message ? message : "");

@@ -60,6 +60,10 @@ def test_echo_task_runs_through_its_states_and_its_stdout_is_readable(world):
     final = w.fw.statuses(tid(task))[-1]
     assert final["message"] == "Command exited with status 0"
     assert final["agent_id"]["value"] == w.agent_id
+    # where mesos-dns and Marathon find a task's address
+    running = w.fw.statuses(tid(task))[1]
+    assert running["container_status"]["network_infos"][0][
+        "ip_addresses"][0] == {"protocol": "IPv4", "ip_address": w.agent.ip}
 
     box = sandbox(w.agent, tid(task))
     assert f"/slaves/{w.agent_id}/frameworks/{w.fw.framework_id}/executors/" \
