@@ -28,6 +28,7 @@ struct event;
 struct event_base;
 struct evhttp_connection;
 struct fetch;
+struct health;
 
 struct exec_flags {
 	const char *framework_id, *executor_id, *directory, *sandbox;
@@ -51,7 +52,8 @@ struct etask {
 	char sandbox[PATH_MAX];  /* MESOS_SANDBOX of the task */
 	pid_t pid;               /* containerizer: the task, or its pid-1 init */
 	int status_fd;           /* pid namespace: the task's wait status */
-	bool group, started, exited, killing, oom;
+	bool group, started, exited, killing, oom, killed_by_health;
+	struct health *health;   /* its health check, when it has one */
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	struct event *kill_timer;
 	struct fetch *fetch;     /* mesos-fetcher running for it */
@@ -105,6 +107,12 @@ void tasks_status(struct executor *e, struct etask *t, const char *state,
 bool tasks_framework_capable(const struct executor *e, const char *cap);
 void tasks_free(struct executor *e);
 void tasks_start_process(struct executor *e, struct etask *t);
+
+/* health.c */
+void health_start(struct executor *e, struct etask *t);
+/* true when pid was a command health check (its end is handled) */
+bool health_reaped(struct executor *e, pid_t pid, int wstatus);
+void health_stop(struct etask *t);
 
 /* spawn.c */
 /* Forks (a new pid namespace with newpid) and execs path with argv: info

@@ -180,6 +180,7 @@ tasks_start_process(struct executor *e, struct etask *t)
 	spawn_record_pid(e, t);
 	log_info("forked command at %d for task %s", (int)t->pid, t->id);
 	tasks_status(e, t, "TASK_RUNNING", NULL, NULL, NULL);
+	health_start(e, t);
 }
 
 static void
@@ -418,6 +419,7 @@ task_exited(struct executor *e, struct etask *t, int wstatus)
 	long ooms;
 
 	t->exited = true;
+	health_stop(t);
 	if (t->kill_timer) {
 		event_free(t->kill_timer);
 		t->kill_timer = NULL;
@@ -439,6 +441,12 @@ task_exited(struct executor *e, struct etask *t, int wstatus)
 		extra = memory_limitation(e, t, msg, sizeof(msg));
 		tasks_status(e, t, "TASK_FAILED", "REASON_CONTAINER_LIMITATION_MEMORY",
 		    msg, extra);
+	} else if (t->killed_by_health) {
+		snprintf(msg, sizeof(msg), "Task killed after failing its health "
+		    "checks");
+		tasks_status(e, t, "TASK_KILLED",
+		    "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", msg,
+		    json_pack("{s:b}", "healthy", 0));
 	} else if (t->killing) {
 		status_describe_wait(wstatus, msg, sizeof(msg));
 		tasks_status(e, t, "TASK_KILLED", NULL, msg, NULL);
@@ -470,7 +478,7 @@ tasks_reap(struct executor *e)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct etask *t;
 
-		if (fetch_reaped(e, pid, st))
+		if (fetch_reaped(e, pid, st) || health_reaped(e, pid, st))
 			continue;
 		TAILQ_FOREACH(t, &e->tasks, link)
 			if (t->pid == pid && !t->exited) {
@@ -508,6 +516,7 @@ tasks_free(struct executor *e)
 
 	while ((t = TAILQ_FIRST(&e->tasks)) != NULL) {
 		TAILQ_REMOVE(&e->tasks, t, link);
+		health_stop(t);
 		if (t->kill_timer)
 			event_free(t->kill_timer);
 		fetch_cancel(t->fetch);

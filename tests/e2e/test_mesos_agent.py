@@ -556,3 +556,43 @@ def test_tasks_run_as_their_user_and_unknown_users_fail(world, cluster):
         assert "no-such-user-here" in status["message"]
     finally:
         ghost.close()
+
+
+def test_health_checks_mark_tasks_healthy_and_kill_failing_ones(world):
+    w = world()
+    offer = offer_on(w.fw, w.agent_id)
+    web = w.fw.task(offer, "web", ports=[31042], cmd="exec /usr/bin/python3 "
+                    "-m http.server 31042 --bind 127.0.0.1")
+    web["health_check"] = {"type": "HTTP", "http": {"port": 31042,
+                                                    "path": "/"},
+                           "delay_seconds": 0, "interval_seconds": 0.5,
+                           "grace_period_seconds": 10}
+    tcp = w.fw.task(offer, "tcp", ports=[31043], cmd="exec /usr/bin/python3 "
+                    "-m http.server 31043 --bind 127.0.0.1")
+    tcp["health_check"] = {"type": "TCP", "tcp": {"port": 31043},
+                           "delay_seconds": 0, "interval_seconds": 0.5}
+    # healthy while the file exists, then failing: killed after 2 failures
+    flaky = w.fw.task(offer, "flaky", cmd="touch ok; sleep 2; rm ok; "
+                      "sleep 300")
+    flaky["health_check"] = {"type": "COMMAND",
+                             "command": {"value": "test -e ok"},
+                             "delay_seconds": 0, "interval_seconds": 0.5,
+                             "timeout_seconds": 5, "grace_period_seconds": 1,
+                             "consecutive_failures": 2}
+    w.fw.launch(offer, [web, tcp, flaky], refuse_seconds=0)
+
+    for t in (web, tcp):
+        st = w.fw.wait_for(lambda t=t: next(
+            (s for s in w.fw.statuses(tid(t)) if s.get("healthy")), None),
+            30, f"{t['name']} healthy")
+        assert st["state"] == "TASK_RUNNING"
+        assert st["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+
+    killed = w.fw.wait_state(tid(flaky), "TASK_KILLED", timeout=30)
+    assert killed["healthy"] is False
+    assert killed["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+    healths = [s.get("healthy") for s in w.fw.statuses(tid(flaky))
+               if s["state"] == "TASK_RUNNING"]
+    assert healths[:2] == [None, True]
+    assert healths[2:] == [False, False]
+    assert "TASK_KILLED" not in w.fw.states(tid(web))
