@@ -4,11 +4,20 @@ tasks, frameworks re-subscribe, and running tasks keep running."""
 
 import signal
 
+import pytest
 import requests
 
 from harness import wait_for
-from mesos_framework import (MesosFramework, leader_url, start_agent,
-                             start_master, wait_agents)
+from mesos_framework import (MesosFramework, cleanup_sandboxes, leader_url,
+                             start_agent, start_master, wait_agents)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks(tmp_path):
+    """Set up before the cluster, so it runs after the daemons stopped:
+    the executors they leave behind go too."""
+    yield
+    cleanup_sandboxes(str(tmp_path))
 
 
 def three_masters(cluster, extra=()):

@@ -10,8 +10,16 @@ import pytest
 import requests
 
 from harness import wait_for
-from mesos_framework import (MesosFramework, start_agent, start_master,
-                             wait_agents)
+from mesos_framework import (MesosFramework, cleanup_sandboxes, start_agent,
+                             start_master, wait_agents)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks(tmp_path):
+    """Set up before the cluster, so it runs after the daemons stopped:
+    the executors they leave behind go too."""
+    yield
+    cleanup_sandboxes(str(tmp_path))
 
 
 @pytest.fixture
