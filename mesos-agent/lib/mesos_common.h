@@ -148,5 +148,10 @@ int cg_kill_all(const struct cg_config *c, const char *cid, int sig);
 /* Kills what is left and removes the container's directories. */
 int cg_destroy(const struct cg_config *c, const char *cid);
 int cg_stats(const struct cg_config *c, const char *cid, struct cg_stats *s);
+/* Removes container cgroups that hold no process and are older than
+ * max_age seconds (left by executors that were killed outright); returns
+ * how many. Never touches a container being set up: that takes
+ * milliseconds. */
+int cg_prune(const struct cg_config *c, double max_age);
 
 #endif
