@@ -107,38 +107,40 @@ void jw_arr_begin(struct jsonw *w) { open_(w, '['); }
 void jw_arr_end(struct jsonw *w) { close_(w, ']'); }
 
 static void
-put_string(struct jsonw *w, const char *s, size_t n)
+put_string_escape(struct jsonw *w, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+	char esc[7];
+
+	switch (c) {
+	case '"': put(w, "\\\"", 2); return;
+	case '\\': put(w, "\\\\", 2); return;
+	case '\n': put(w, "\\n", 2); return;
+	case '\r': put(w, "\\r", 2); return;
+	case '\t': put(w, "\\t", 2); return;
+	case '\b': put(w, "\\b", 2); return;
+	case '\f': put(w, "\\f", 2); return;
+	}
+	memcpy(esc, "\\u00", 4);
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	put(w, esc, 6);
+}
+
+static void
+put_string(struct jsonw *w, const char *s, size_t n)
+{
 	size_t start = 0;
 
 	reserve(w, n + 2);
 	putc_(w, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		const char *rep = NULL;
-		size_t rlen = 2;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		switch (c) {
-		case '"': rep = "\\\""; break;
-		case '\\': rep = "\\\\"; break;
-		case '\n': rep = "\\n"; break;
-		case '\r': rep = "\\r"; break;
-		case '\t': rep = "\\t"; break;
-		case '\b': rep = "\\b"; break;
-		case '\f': rep = "\\f"; break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			rep = esc;
-			rlen = 6;
-		}
 		put(w, s + start, i - start);
-		put(w, rep, rlen);
+		put_string_escape(w, c);
 		start = i + 1;
 	}
 	put(w, s + start, n - start);
@@ -157,12 +159,27 @@ jw_key(struct jsonw *w, const char *key)
 void
 jw_str(struct jsonw *w, const char *s)
 {
+	const char *run;
+
 	if (s == NULL) {
 		jw_null(w);
 		return;
 	}
 	value_prefix(w);
-	put_string(w, s, strlen(s));
+	/* one pass: copy runs of plain characters, escape the rest */
+	putc_(w, '"');
+	for (run = s;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, (size_t)(s - run));
+		if (c == '\0')
+			break;
+		put_string_escape(w, c);
+		run = s + 1;
+	}
+	putc_(w, '"');
 }
 
 void
@@ -221,6 +238,18 @@ format_double(double v, char *buf)
 	size_t n = 0, fl;
 	char fbuf[24];
 
+	if (a == 0) {
+		memcpy(buf, "0.0", 3);
+		return 3;
+	}
+	if (a < 1e15 && a == (double)(uint64_t)a) { /* integral: 32.0, 1024.0 */
+		if (v < 0)
+			buf[n++] = '-';
+		n += utoa((uint64_t)a, buf + n);
+		buf[n++] = '.';
+		buf[n++] = '0';
+		return n;
+	}
 	if (!(a >= 1e-4 && a < 1e13)) {
 		int k = snprintf(buf, 48, "%.15g", v);
 
@@ -311,6 +340,13 @@ jw_raw(struct jsonw *w, const char *json)
 	}
 	value_prefix(w);
 	put(w, json, strlen(json));
+}
+
+void
+jw_rawn(struct jsonw *w, const char *json, size_t len)
+{
+	value_prefix(w);
+	put(w, json, len);
 }
 
 static int

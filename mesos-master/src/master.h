@@ -112,6 +112,8 @@ struct task {
 	bool unreachable;     /* its agent is unreachable */
 	bool recovered;       /* learned from a re-registering agent */
 	double launch_time;   /* monotonic, for the latency metric */
+	char *json;           /* its /master/state rendering, while valid */
+	size_t json_len;
 	TAILQ_ENTRY(task) agent_link;
 	TAILQ_ENTRY(task) done_link; /* in fw->completed */
 };
@@ -505,7 +507,10 @@ void http_reply_json_text(struct http_req *req, int status, char *text,
 /* state_json.c: the v0 operator endpoints */
 void state_route(struct master *m, struct http_server *srv);
 void state_write(struct master *m, struct jsonw *w);
+/* Writes a task as the state endpoints show it (cached in the task until
+ * task_touch). */
 void state_write_task(struct jsonw *w, const struct task *t);
+void task_touch(struct task *t);
 void state_write_resources(struct jsonw *w, const struct resources *r);
 
 /* operator_api.c */

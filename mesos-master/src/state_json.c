@@ -145,7 +145,34 @@ write_unreserved(struct jsonw *w, const struct resources *r)
 /* --- tasks --- */
 
 void
+task_touch(struct task *t)
+{
+	free(t->json);
+	t->json = NULL;
+}
+
+static void render_task(struct jsonw *w, const struct task *t);
+
+void
 state_write_task(struct jsonw *w, const struct task *t)
+{
+	struct task *mut = (struct task *)t; /* the cache is not the task */
+	struct jsonw one;
+
+	if (t->json == NULL) {
+		jw_init(&one);
+		render_task(&one, t);
+		mut->json = jw_steal(&one, &mut->json_len);
+		/* the writer's buffer is a 4 KiB minimum: keep only the text */
+		mut->json = realloc(mut->json, mut->json_len + 1);
+		if (mut->json == NULL)
+			abort();
+	}
+	jw_rawn(w, t->json, t->json_len);
+}
+
+static void
+render_task(struct jsonw *w, const struct task *t)
 {
 	jw_obj_begin(w);
 	jw_klstr(w, "id", t->id);

@@ -137,6 +137,7 @@ task_free(struct task *t)
 	free(t->last);
 	free(t->unacked);
 	free(t->unacked_uuid);
+	free(t->json);
 	resources_free(&t->res);
 	free(t);
 }
@@ -209,6 +210,7 @@ record_status(struct task *t, const json_t *status, const char *text)
 	if (state < 0)
 		return;
 	push_status(t, (enum task_state)state, ts, status);
+	task_touch(t);
 	free(t->last);
 	t->last = text ? strdup(text) : json_compact(status);
 	if (t->last == NULL)

@@ -51,6 +51,7 @@ void jw_bool(struct jsonw *w, bool v);
 void jw_null(struct jsonw *w);
 /* A complete JSON value as text (NULL writes null). */
 void jw_raw(struct jsonw *w, const char *json);
+void jw_rawn(struct jsonw *w, const char *json, size_t len);
 /* A jansson value, dumped compactly. */
 void jw_json(struct jsonw *w, const json_t *v);
 
