@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ struct ipc {
 	ipc_event_fn on_event;
 	void *arg;
 	int closed;
+	atomic_int npipes; /* PUB: connected subscribers (nng thread updates) */
 	/* REQ */
 	struct ipc_call *calls;    /* in flight */
 	struct ipc_call **buckets; /* calls by id */
@@ -597,23 +599,21 @@ on_call_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 struct ipc_call *
-ipc_request(struct ipc *s, const json_t *msg, double timeout,
+ipc_request_text(struct ipc *s, const char *text, size_t len, double timeout,
     ipc_response_fn cb, void *arg)
 {
 	struct ipc_call *call = calloc(1, sizeof(*call));
 	struct timeval tv = { (time_t)timeout,
 		(suseconds_t)((timeout - (long)timeout) * 1e6) };
-	char *text = json_compact(msg);
 
-	if (call == NULL || text == NULL || nng_msg_alloc(&call->unsent, 0))
+	if (call == NULL || nng_msg_alloc(&call->unsent, 0))
 		abort();
 	call->s = s;
 	call->cb = cb;
 	call->arg = arg;
 	call->id = (s->next_id++ & 0x7fffffffu) | 0x80000000u;
 	nng_msg_header_append_u32(call->unsent, call->id);
-	nng_msg_append(call->unsent, text, strlen(text));
-	free(text);
+	nng_msg_append(call->unsent, text, len);
 	call->timer = evtimer_new(s->base, on_call_timeout, call);
 	evtimer_add(call->timer, &tv);
 	call->next = s->calls;
@@ -626,17 +626,55 @@ ipc_request(struct ipc *s, const json_t *msg, double timeout,
 	return call;
 }
 
+struct ipc_call *
+ipc_request(struct ipc *s, const json_t *msg, double timeout,
+    ipc_response_fn cb, void *arg)
+{
+	char *text = json_compact(msg);
+	struct ipc_call *call;
+
+	if (text == NULL)
+		abort();
+	call = ipc_request_text(s, text, strlen(text), timeout, cb, arg);
+	free(text);
+	return call;
+}
+
 void
 ipc_call_cancel(struct ipc_call *call)
 {
 	call_free(call);
 }
 
+/* nng thread: keep count of the subscribers connected to a PUB socket */
+static void
+on_pub_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct ipc *s = arg;
+
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&s->npipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&s->npipes, 1);
+}
+
 struct ipc *
 ipc_pub_listen(struct event_base *base, const char *url, char *err,
     size_t errlen)
 {
-	return ipc_open(base, IPC_PUB, url, 1, err, errlen);
+	struct ipc *s = ipc_open(base, IPC_PUB, url, 1, err, errlen);
+
+	if (s) {
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pub_pipe, s);
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pub_pipe, s);
+	}
+	return s;
+}
+
+int
+ipc_pub_subscribers(const struct ipc *s)
+{
+	return atomic_load(&((struct ipc *)s)->npipes);
 }
 
 int

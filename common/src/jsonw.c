@@ -4,6 +4,7 @@
  * else (UTF-8 included) is copied as is.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,38 +107,40 @@ void jw_arr_begin(struct jsonw *w) { open_(w, '['); }
 void jw_arr_end(struct jsonw *w) { close_(w, ']'); }
 
 static void
-put_string(struct jsonw *w, const char *s, size_t n)
+put_string_escape(struct jsonw *w, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+	char esc[7];
+
+	switch (c) {
+	case '"': put(w, "\\\"", 2); return;
+	case '\\': put(w, "\\\\", 2); return;
+	case '\n': put(w, "\\n", 2); return;
+	case '\r': put(w, "\\r", 2); return;
+	case '\t': put(w, "\\t", 2); return;
+	case '\b': put(w, "\\b", 2); return;
+	case '\f': put(w, "\\f", 2); return;
+	}
+	memcpy(esc, "\\u00", 4);
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	put(w, esc, 6);
+}
+
+static void
+put_string(struct jsonw *w, const char *s, size_t n)
+{
 	size_t start = 0;
 
 	reserve(w, n + 2);
 	putc_(w, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		const char *rep = NULL;
-		size_t rlen = 2;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		switch (c) {
-		case '"': rep = "\\\""; break;
-		case '\\': rep = "\\\\"; break;
-		case '\n': rep = "\\n"; break;
-		case '\r': rep = "\\r"; break;
-		case '\t': rep = "\\t"; break;
-		case '\b': rep = "\\b"; break;
-		case '\f': rep = "\\f"; break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			rep = esc;
-			rlen = 6;
-		}
 		put(w, s + start, i - start);
-		put(w, rep, rlen);
+		put_string_escape(w, c);
 		start = i + 1;
 	}
 	put(w, s + start, n - start);
@@ -156,12 +159,27 @@ jw_key(struct jsonw *w, const char *key)
 void
 jw_str(struct jsonw *w, const char *s)
 {
+	const char *run;
+
 	if (s == NULL) {
 		jw_null(w);
 		return;
 	}
 	value_prefix(w);
-	put_string(w, s, strlen(s));
+	/* one pass: copy runs of plain characters, escape the rest */
+	putc_(w, '"');
+	for (run = s;; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, (size_t)(s - run));
+		if (c == '\0')
+			break;
+		put_string_escape(w, c);
+		run = s + 1;
+	}
+	putc_(w, '"');
 }
 
 void
@@ -171,33 +189,129 @@ jw_strn(struct jsonw *w, const char *s, size_t n)
 	put_string(w, s, n);
 }
 
+/* Decimal digits of v into buf (no NUL), returns the count. */
+static size_t
+utoa(uint64_t v, char *buf)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
 void
 jw_int(struct jsonw *w, int64_t v)
 {
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	size_t n = 0;
 
 	value_prefix(w);
-	put(w, buf, (size_t)n);
+	if (v < 0) {
+		buf[n++] = '-';
+		n += utoa(v == INT64_MIN ? (uint64_t)INT64_MAX + 1 : (uint64_t)-v,
+		    buf + n);
+	} else {
+		n = utoa((uint64_t)v, buf);
+	}
+	put(w, buf, n);
+}
+
+/*
+ * Doubles as "%.15g" prints them, with ".0" added to integral values so
+ * they stay doubles for the reader. Numbers in [1e-4, 1e13) (the resources
+ * and timestamps the daemons write) take a fast path: the integer part,
+ * then the fraction rounded to the digits left of the 15 significant ones,
+ * trailing zeros dropped. Others go through snprintf.
+ */
+static size_t
+format_double(double v, char *buf)
+{
+	double a = fabs(v);
+	uint64_t ip, frac, scale = 1;
+	int fd;
+	size_t n = 0, fl;
+	char fbuf[24];
+
+	if (a == 0) {
+		memcpy(buf, "0.0", 3);
+		return 3;
+	}
+	if (a < 1e15 && a == (double)(uint64_t)a) { /* integral: 32.0, 1024.0 */
+		if (v < 0)
+			buf[n++] = '-';
+		n += utoa((uint64_t)a, buf + n);
+		buf[n++] = '.';
+		buf[n++] = '0';
+		return n;
+	}
+	if (!(a >= 1e-4 && a < 1e13)) {
+		int k = snprintf(buf, 48, "%.15g", v);
+
+		if (strpbrk(buf, ".en") == NULL) {
+			memcpy(buf + k, ".0", 3);
+			k += 2;
+		}
+		return (size_t)k;
+	}
+	ip = (uint64_t)a;
+	fd = 15 - (ip ? (int)utoa(ip, fbuf) : 0);
+	if (ip == 0) /* leading zeros of the fraction are not significant */
+		for (double t = a * 10; t < 1 && fd < 18; t *= 10)
+			fd++;
+	if (fd > 18)
+		fd = 18;
+	for (int i = 0; i < fd; i++)
+		scale *= 10;
+	/* in long double (64-bit mantissa on x86) so the product is exact
+	 * enough; ties go to even as printf does */
+	frac = (uint64_t)nearbyintl((long double)(a - (double)ip) *
+	    (long double)scale);
+	if (frac >= scale) {
+		ip++;
+		frac -= scale;
+	}
+	if (v < 0)
+		buf[n++] = '-';
+	n += utoa(ip, buf + n);
+	buf[n++] = '.';
+	if (frac == 0) {
+		buf[n++] = '0';
+		return n;
+	}
+	fl = utoa(frac, fbuf);
+	for (size_t i = fl; i < (size_t)fd; i++)
+		buf[n++] = '0';
+	while (fl > 0 && fbuf[fl - 1] == '0')
+		fl--;
+	memcpy(buf + n, fbuf, fl);
+	return n + fl;
 }
 
 void
 jw_double(struct jsonw *w, double v)
 {
-	char buf[48];
-	int n;
+	char buf[64];
 
 	value_prefix(w);
 	if (!isfinite(v)) {
 		put(w, "null", 4);
 		return;
 	}
-	n = snprintf(buf, sizeof(buf), "%.15g", v);
-	if (strpbrk(buf, ".e") == NULL) {
-		memcpy(buf + n, ".0", 3);
-		n += 2;
-	}
-	put(w, buf, (size_t)n);
+	put(w, buf, format_double(v, buf));
+}
+
+void
+jw_key_raw(struct jsonw *w, const char *quoted, size_t len)
+{
+	value_prefix(w);
+	put(w, quoted, len);
+	w->after_key = true;
 }
 
 void
@@ -226,6 +340,13 @@ jw_raw(struct jsonw *w, const char *json)
 	}
 	value_prefix(w);
 	put(w, json, strlen(json));
+}
+
+void
+jw_rawn(struct jsonw *w, const char *json, size_t len)
+{
+	value_prefix(w);
+	put(w, json, len);
 }
 
 static int

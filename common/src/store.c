@@ -346,7 +346,7 @@ tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 			res->err.code = 0, res->err.msg[0] = '\0';
 		if (rc != STORE_ERR_UNAVAILABLE || mono_now() + delay > deadline)
 			return rc;
-		if (s->stopping)
+		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
 			return rc;
 		struct timespec ts = { (time_t)delay,
 			(long)((delay - (long)delay) * 1e9) };
@@ -574,6 +574,7 @@ store_open(const char *url, struct store_err *err)
 {
 	static const struct store_backend *const backends[] = {
 		&store_sqlite_backend,
+		&store_dqlite_backend,
 	};
 	struct store *s;
 
@@ -611,7 +612,7 @@ store_close(struct store *s)
 		return;
 	if (s->base) {
 		pthread_mutex_lock(&s->mu);
-		s->stopping = 1;
+		__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->worker, NULL);
@@ -664,15 +665,26 @@ store_migrate(struct store *s, const char *component,
 		if (m[i].version <= current)
 			continue;
 		tx = store_tx_new();
-		for (const char *const *st = m[i].statements; *st; st++)
-			store_tx_add(tx, *st, NULL, 0);
 		vals[0] = SV_TEXT(component);
 		vals[1] = SV_INT(m[i].version);
+		/* the same component on another master may be upgrading too:
+		 * only one of them runs each version */
+		store_tx_expect(tx, "SELECT 1 FROM schema_versions WHERE "
+		    "component = ? AND version >= ?", vals, 2, 0);
+		for (const char *const *st = m[i].statements; *st; st++)
+			store_tx_add(tx, *st, NULL, 0);
 		store_tx_add(tx, "INSERT OR REPLACE INTO schema_versions "
 		    "(component, version) VALUES (?, ?)", vals, 2);
 		rc = store_tx_run(s, tx, &res);
 		store_tx_free(tx);
 		store_rows_free(res.rows);
+		if (rc == STORE_ERR_CONFLICT) {
+			log_info("store schema of %s is already at version %d "
+			    "(upgraded by another process)", component,
+			    m[i].version);
+			current = m[i].version;
+			continue;
+		}
 		if (rc != STORE_OK) {
 			store_fail(err, rc, "migrating %s to version %d: %s",
 			    component, m[i].version, res.err.msg);

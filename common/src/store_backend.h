@@ -27,6 +27,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_dqlite_backend;
 
 /* Fills err and returns code. */
 int store_fail(struct store_err *err, int code, const char *fmt, ...)

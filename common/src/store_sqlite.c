@@ -143,6 +143,7 @@ sqlite_exec(void *conn, const char *sql, const struct store_val *params,
 	sqlite3 *db = conn;
 	sqlite3_stmt *st = NULL;
 	struct store_val *vals = NULL;
+	sqlite3_int64 before = sqlite3_total_changes64(db);
 	int rc, ncols;
 
 	memset(out, 0, sizeof(*out));
@@ -184,7 +185,11 @@ sqlite_exec(void *conn, const char *sql, const struct store_val *params,
 		store_rows_free(out->rows);
 		out->rows = NULL;
 	}
-	out->changes = ncols > 0 ? 0 : sqlite3_changes(db);
+	/* sqlite3_changes() still holds the last INSERT/UPDATE/DELETE's
+	 * count after a CREATE, BEGIN or COMMIT: count only what this
+	 * statement changed */
+	out->changes = ncols > 0 || sqlite3_total_changes64(db) == before ? 0 :
+	    sqlite3_changes64(db);
 	out->last_insert_id = sqlite3_last_insert_rowid(db);
 	sqlite3_finalize(st);
 	return STORE_OK;

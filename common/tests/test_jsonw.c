@@ -82,6 +82,58 @@ test_doubles_always_look_like_doubles(void **state)
 	free(out);
 }
 
+/* The fast path prints what "%.15g" prints (read back, the same double),
+ * always with a '.' or an exponent. */
+static void
+test_doubles_match_printf_15g(void **state)
+{
+	double fixed[] = { 0.1, 0.2 + 0.1, 0.001, 0.0001, 0.00012345, 1.0 / 3,
+		3.9, 4064.0, 1795306999.39891, 1795306999.398913, 999999999999999.0,
+		0.5, 99.999999999999999, 1e14 + 0.5, -2.25, 31000.0 };
+	unsigned seed = 42;
+
+	for (int i = 0; i < 20000; i++) {
+		double v;
+		struct jsonw w;
+		char *out, ref[64];
+
+		if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+			v = fixed[i];
+		} else {
+			seed = seed * 1103515245 + 12345;
+			v = (double)(seed % 100000000) / (double)(1 << (seed % 24));
+			if (seed & 1)
+				v += 1.7e9;
+		}
+		jw_init(&w);
+		jw_double(&w, v);
+		out = jw_steal(&w, NULL);
+		snprintf(ref, sizeof(ref), "%.15g", v);
+		if (strtod(out, NULL) != strtod(ref, NULL) || strpbrk(out, ".e") ==
+		    NULL)
+			fail_msg("%.17g: wrote %s, printf %s", v, out, ref);
+		free(out);
+	}
+}
+
+static void
+test_literal_keys_and_ints(void **state)
+{
+	struct jsonw w;
+	char *out;
+
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_key_lit(&w, "id");
+	jw_int(&w, -9223372036854775807LL - 1);
+	jw_key_lit(&w, "n");
+	jw_int(&w, 0);
+	jw_obj_end(&w);
+	out = jw_steal(&w, NULL);
+	assert_string_equal(out, "{\"id\":-9223372036854775808,\"n\":0}");
+	free(out);
+}
+
 static void
 test_jansson_values_embed(void **state)
 {
@@ -109,6 +161,8 @@ main(void)
 		cmocka_unit_test(test_strings_are_escaped),
 		cmocka_unit_test(test_doubles_always_look_like_doubles),
 		cmocka_unit_test(test_jansson_values_embed),
+		cmocka_unit_test(test_doubles_match_printf_15g),
+		cmocka_unit_test(test_literal_keys_and_ints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,10 @@ test_exec_query_and_types(void **state)
 	assert_int_equal(store_exec(s, "INSERT INTO t VALUES (?, ?, ?, ?)", v, 4,
 	    &changes, &err), STORE_OK);
 	assert_int_equal(changes, 1);
+	/* a statement that changes no rows says so, even after an INSERT */
+	assert_int_equal(store_exec(s, "CREATE TABLE u (x)", NULL, 0, &changes,
+	    &err), STORE_OK);
+	assert_int_equal(changes, 0);
 	assert_int_equal(store_query(s, "SELECT i, f, s, b, NULL FROM t", NULL, 0,
 	    &rows, &err), STORE_OK);
 	assert_int_equal(rows->nrows, 1);

@@ -9,14 +9,19 @@
  * re-registration timeout) for MESOS_RECOVERY_TIMEOUT, then kills its
  * tasks and exits; one of a framework that does not checkpoint exits
  * right away, as Mesos executors do.
+ *
+ * HTTP is libevent's client (two connections: the stream and the calls):
+ * the executor starts for every task, so it links nothing heavier.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
-#include "dcos/http_client.h"
 #include "dcos/json.h"
 #include "dcos/log.h"
 
@@ -144,35 +149,98 @@ on_record(const char *data, size_t len, void *arg)
 }
 
 static void
-on_headers(const struct http_client_resp *resp, void *arg)
+free_conn(evutil_socket_t fd, short what, void *arg)
 {
-	struct executor *e = arg;
+	evhttp_connection_free(arg);
+}
 
-	e->sub_status = resp->status;
+/* A connection is freed from the loop, never inside its own callback. */
+static void
+free_conn_later(struct executor *e, struct evhttp_connection *c)
+{
+	struct timeval now = { 0, 0 };
+
+	if (c)
+		event_base_once(e->base, -1, EV_TIMEOUT, free_conn, c, &now);
+}
+
+static struct evhttp_request *
+new_request(struct executor *e, void (*cb)(struct evhttp_request *, void *),
+    const char *body)
+{
+	struct evhttp_request *req = evhttp_request_new(cb, e);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Host", e->f.agent_endpoint);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Accept", "application/json");
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	return req;
+}
+
+static struct evhttp_connection *
+connect_agent(struct executor *e, int timeout)
+{
+	char host[256];
+	const char *colon = strrchr(e->f.agent_endpoint, ':');
+	struct evhttp_connection *c;
+
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon -
+	    e->f.agent_endpoint) : (int)strlen(e->f.agent_endpoint),
+	    e->f.agent_endpoint);
+	c = evhttp_connection_base_new(e->base, NULL, host, colon ?
+	    (unsigned short)atoi(colon + 1) : 5051);
+	if (c == NULL)
+		abort();
+	evhttp_connection_set_timeout(c, timeout);
+	evhttp_connection_set_retries(c, 0);
+	return c;
 }
 
 static void
-on_data(const char *data, size_t len, void *arg)
+on_chunk(struct evhttp_request *req, void *arg)
 {
 	struct executor *e = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
 
-	if (e->sub_status == 200)
-		recordio_feed(&e->rio, data, len);
+	e->sub_status = evhttp_request_get_response_code(req);
+	if (e->sub_status == 200 && len > 0)
+		recordio_feed(&e->rio, (const char *)evbuffer_pullup(in, -1), len);
+	else if (len > 0 && e->sub_error_len < sizeof(e->sub_error) - 1) {
+		size_t n = sizeof(e->sub_error) - 1 - e->sub_error_len;
+
+		n = evbuffer_copyout(in, e->sub_error + e->sub_error_len,
+		    len < n ? len : n);
+		e->sub_error_len += n;
+		e->sub_error[e->sub_error_len] = '\0';
+	}
+	evbuffer_drain(in, len);
 }
 
+/* The subscription ended (agent gone, refused, or never reached). */
 static void
-on_end(const struct http_client_resp *resp, void *arg)
+on_stream_end(struct evhttp_request *req, void *arg)
 {
 	struct executor *e = arg;
-	long status = e->sub_status ? e->sub_status : resp->status;
+	long status = req ? evhttp_request_get_response_code(req) : 0;
 
-	e->sub = NULL;
+	if (req && status != 200) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(req);
+		size_t n = sizeof(e->sub_error) - 1 - e->sub_error_len;
+
+		n = evbuffer_copyout(in, e->sub_error + e->sub_error_len, n);
+		e->sub_error_len += n;
+		e->sub_error[e->sub_error_len] = '\0';
+	}
+	free_conn_later(e, e->sub_conn);
+	e->sub_conn = NULL;
 	recordio_free(&e->rio);
 	if (e->exiting)
 		return;
 	if (status >= 400 && status < 500) {
 		log_error("the agent refused our subscription (%ld): %s; shutting "
-		    "down", status, resp->body && resp->body[0] ? resp->body :
+		    "down", status, e->sub_error[0] ? e->sub_error :
 		    "no reason given");
 		e->connected = false;
 		e->exit_code = 1;
@@ -180,9 +248,7 @@ on_end(const struct http_client_resp *resp, void *arg)
 		return;
 	}
 	if (e->connected) {
-		log_warn("disconnected from the agent at %s (%s)",
-		    e->f.agent_endpoint, resp->error ? resp->error :
-		    "stream ended");
+		log_warn("disconnected from the agent at %s", e->f.agent_endpoint);
 		e->disconnected_at = mesos_now();
 	}
 	e->connected = false;
@@ -205,17 +271,11 @@ on_end(const struct http_client_resp *resp, void *arg)
 static void
 subscribe(struct executor *e)
 {
-	static const struct http_client_stream_cbs cbs = { on_headers, on_data,
-		on_end };
-	static const char *const hdrs[] = { "Accept: application/json", NULL };
 	json_t *c = call(e, "SUBSCRIBE");
+	struct evhttp_request *req;
 	char *body;
-	struct http_client_req r = {
-		.method = "POST", .url = e->url, .content_type = "application/json",
-		.headers = hdrs, .timeout = 5,
-	};
 
-	if (e->exiting || e->sub)
+	if (e->exiting || e->sub_conn)
 		return;
 	json_object_set_new(c, "subscribe", json_pack("{s:O, s:O}",
 	    "unacknowledged_tasks", e->unacked_tasks, "unacknowledged_updates",
@@ -224,19 +284,27 @@ subscribe(struct executor *e)
 	json_array_clear(e->outbox);
 	body = json_compact(c);
 	json_decref(c);
-	r.body = body;
-	r.body_len = strlen(body);
 	e->sub_status = 0;
+	e->sub_error_len = 0;
+	e->sub_error[0] = '\0';
 	recordio_init(&e->rio, 16 << 20, on_record, e);
-	e->sub = http_client_stream(e->http, &r, &cbs, e);
+	/* the stream lives long: no idle timeout */
+	e->sub_conn = connect_agent(e, 7 * 86400);
+	req = new_request(e, on_stream_end, body);
+	evhttp_request_set_chunked_cb(req, on_chunk);
 	free(body);
+	if (evhttp_make_request(e->sub_conn, req, EVHTTP_REQ_POST,
+	    "/api/v1/executor") == -1) {
+		free_conn_later(e, e->sub_conn);
+		e->sub_conn = NULL;
+		recordio_free(&e->rio);
+		schedule_reconnect(e);
+	}
 }
 
 void
 conn_start(struct executor *e)
 {
-	snprintf(e->url, sizeof(e->url), "http://%s/api/v1/executor",
-	    e->f.agent_endpoint);
 	e->unacked_updates = json_array();
 	e->unacked_tasks = json_array();
 	e->outbox = json_array();
@@ -249,10 +317,14 @@ void
 conn_stop(struct executor *e)
 {
 	e->exiting = true;
-	if (e->sub) {
-		http_call_cancel(e->sub);
-		e->sub = NULL;
+	if (e->sub_conn) {
+		evhttp_connection_free(e->sub_conn);
+		e->sub_conn = NULL;
 		recordio_free(&e->rio);
+	}
+	if (e->call_conn) {
+		evhttp_connection_free(e->call_conn);
+		e->call_conn = NULL;
 	}
 	if (e->reconnect)
 		event_free(e->reconnect);
@@ -269,18 +341,21 @@ conn_stop(struct executor *e)
 }
 
 static void
-on_update_sent(const struct http_client_resp *resp, void *arg)
+on_update_sent(struct evhttp_request *req, void *arg)
 {
 	struct executor *e = arg;
-
 	json_t *sent = e->inflight;
+	int status = req ? evhttp_request_get_response_code(req) : 0;
 
 	e->inflight = NULL;
-	if (resp->status != 202) {
-		log_warn("the agent did not take an update (%ld %s); it is resent "
-		    "when we subscribe again", resp->status, resp->error ?
-		    resp->error : resp->body);
+	if (status != 202) {
+		log_warn("the agent did not take an update (%d); it is resent when "
+		    "we subscribe again", status);
 		json_decref(sent);
+		if (req == NULL && e->call_conn) {
+			free_conn_later(e, e->call_conn);
+			e->call_conn = NULL;
+		}
 		return;
 	}
 	if (e->outbox && json_array_get(e->outbox, 0) == sent)
@@ -293,12 +368,9 @@ on_update_sent(const struct http_client_resp *resp, void *arg)
 static void
 pump(struct executor *e)
 {
+	struct evhttp_request *req;
 	json_t *c, *status;
 	char *body;
-	struct http_client_req r = {
-		.method = "POST", .url = e->url, .content_type = "application/json",
-		.timeout = 10,
-	};
 
 	if (!e->connected || e->inflight || e->outbox == NULL ||
 	    (status = json_array_get(e->outbox, 0)) == NULL)
@@ -307,11 +379,16 @@ pump(struct executor *e)
 	json_object_set_new(c, "update", json_pack("{s:O}", "status", status));
 	body = json_compact(c);
 	json_decref(c);
-	r.body = body;
-	r.body_len = strlen(body);
-	e->inflight = json_incref(status);
-	http_client_request(e->http, &r, on_update_sent, e);
+	if (e->call_conn == NULL)
+		e->call_conn = connect_agent(e, 10);
+	req = new_request(e, on_update_sent, body);
 	free(body);
+	e->inflight = json_incref(status);
+	if (evhttp_make_request(e->call_conn, req, EVHTTP_REQ_POST,
+	    "/api/v1/executor") == -1) {
+		json_decref(e->inflight);
+		e->inflight = NULL;
+	}
 }
 
 void

@@ -26,14 +26,15 @@
 
 struct event;
 struct event_base;
-struct http_client;
-struct http_call;
+struct evhttp_connection;
 struct fetch;
+struct health;
 
 struct exec_flags {
 	const char *framework_id, *executor_id, *directory, *sandbox;
 	const char *agent_endpoint, *container_id, *isolation, *runtime_dir;
-	const char *containerizer, *cgroups_mem, *cgroups_cpu, *cgroups_cpuacct;
+	const char *containerizer, *fetcher;
+	const char *cgroups_mem, *cgroups_cpu, *cgroups_cpuacct;
 	const char *log_level;
 	long long cgroups_version;
 	bool checkpoint, switch_user, cgroups_enable_cfs;
@@ -51,23 +52,24 @@ struct etask {
 	char sandbox[PATH_MAX];  /* MESOS_SANDBOX of the task */
 	pid_t pid;               /* containerizer: the task, or its pid-1 init */
 	int status_fd;           /* pid namespace: the task's wait status */
-	bool group, started, exited, killing, oom;
+	bool group, started, exited, killing, oom, killed_by_health;
+	struct health *health;   /* its health check, when it has one */
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	struct event *kill_timer;
-	struct fetch *fetch;
+	struct fetch *fetch;     /* mesos-fetcher running for it */
 	long oom_base;           /* OOM kills in the container before us */
 };
 TAILQ_HEAD(etask_list, etask);
 
 struct executor {
 	struct event_base *base;
-	struct http_client *http;
 	struct exec_flags f;
-	char url[300];
-	struct http_call *sub;
+	struct evhttp_connection *sub_conn, *call_conn;
 	struct recordio_decoder rio;
-	bool connected, ever_subscribed, sub_failed;
+	bool connected, ever_subscribed;
 	long sub_status;
+	char sub_error[512];
+	size_t sub_error_len;
 	struct event *reconnect, *shutdown_timer, *exit_timer, *oom_timer;
 	struct event *sigchld, *sigterm;
 	struct event *oom_ev;
@@ -106,7 +108,18 @@ bool tasks_framework_capable(const struct executor *e, const char *cap);
 void tasks_free(struct executor *e);
 void tasks_start_process(struct executor *e, struct etask *t);
 
+/* health.c */
+void health_start(struct executor *e, struct etask *t);
+/* true when pid was a command health check (its end is handled) */
+bool health_reaped(struct executor *e, pid_t pid, int wstatus);
+void health_stop(struct etask *t);
+
 /* spawn.c */
+/* Forks (a new pid namespace with newpid) and execs path with argv: info
+ * on its fd 3, and when result_fd is not NULL a pipe on its fd 4 whose
+ * read end comes back there. */
+pid_t spawn_helper(struct executor *e, const char *path, char *const argv[],
+    const char *info, bool newpid, int *result_fd, char *err, size_t errlen);
 pid_t spawn_task(struct executor *e, struct etask *t, int *status_fd,
     char *err, size_t errlen);
 json_t *spawn_launch_info(struct executor *e, struct etask *t, char *err,
@@ -116,18 +129,12 @@ void spawn_forget_pid(struct executor *e, struct etask *t);
 int spawn_container(struct executor *e, char *err, size_t errlen);
 void spawn_destroy_container(struct executor *e);
 
-/* fetch.c */
+/* fetch.c: runs mesos-fetcher for a task's URIs */
 typedef void (*fetch_done_fn)(struct etask *t, const char *error);
 struct fetch *fetch_start(struct executor *e, struct etask *t,
     const json_t *uris, const char *user, fetch_done_fn done);
+/* true when pid was a fetcher (its end is handled) */
+bool fetch_reaped(struct executor *e, pid_t pid, int wstatus);
 void fetch_cancel(struct fetch *f);
-/* Pure: the file name a URI lands under (output_file, else the last path
- * segment without query); 0 or -1. */
-int fetch_basename(const char *uri, const char *output_file, char *out,
-    size_t size);
-/* Pure: is this file name an archive we extract? */
-bool fetch_is_archive(const char *name);
-int fetch_extract(const char *archive, const char *dir, char *err,
-    size_t errlen);
 
 #endif

@@ -7,11 +7,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
 #include "dcos/flags.h"
-#include "dcos/http_client.h"
 #include "dcos/log.h"
 
 #include "executor.h"
@@ -55,9 +55,11 @@ main(int argc, char **argv)
 		{ "isolation", FLAG_STR, &f->isolation, "posix/cpu,posix/mem",
 		  "isolators in effect (from the agent)" },
 		{ "runtime_dir", FLAG_STR, &f->runtime_dir, NULL, "the run's "
-		  "checkpoint directory (task pids go to pids/)" },
+		  "checkpoint directory (task.<n>.pid files go there)" },
 		{ "containerizer", FLAG_STR, &f->containerizer, NULL,
 		  "path of mesos-containerizer" },
+		{ "fetcher", FLAG_STR, &f->fetcher, NULL, "path of mesos-fetcher "
+		  "(default: next to mesos-containerizer)" },
 		{ "cgroups_version", FLAG_INT, &f->cgroups_version, "0",
 		  "0 (none), 1 or 2" },
 		{ "cgroups_mem", FLAG_STR, &f->cgroups_mem, "", "memory base" },
@@ -86,6 +88,14 @@ main(int argc, char **argv)
 		    "--container_id: run by dcos-mesos-slave only");
 		return 2;
 	}
+	if (f->fetcher == NULL) {
+		static char path[PATH_MAX];
+		const char *slash = strrchr(f->containerizer, '/');
+
+		snprintf(path, sizeof(path), "%.*smesos-fetcher", slash ?
+		    (int)(slash - f->containerizer + 1) : 0, f->containerizer);
+		f->fetcher = path;
+	}
 	if ((e.base = event_base_new()) == NULL)
 		abort();
 	signal(SIGPIPE, SIG_IGN);
@@ -93,12 +103,10 @@ main(int argc, char **argv)
 	e.sigterm = evsignal_new(e.base, SIGTERM, on_sigterm, &e);
 	event_add(e.sigchld, NULL);
 	event_add(e.sigterm, NULL);
-	e.http = http_client_new(e.base);
 	conn_start(&e);
 	event_base_dispatch(e.base);
 	conn_stop(&e);
 	tasks_free(&e);
-	http_client_free(e.http);
 	event_free(e.sigchld);
 	event_free(e.sigterm);
 	event_base_free(e.base);

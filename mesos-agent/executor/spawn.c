@@ -239,9 +239,9 @@ fail:
 }
 
 struct child_args {
-	int info_fd, status_fd;
-	char *path;
-	char *argv[4];
+	int info_fd, result_fd;
+	const char *path;
+	char *const *argv;
 	struct sigaction dfl;
 	sigset_t none;
 };
@@ -258,51 +258,42 @@ child_main(void *arg)
 	sigprocmask(SIG_SETMASK, &c->none, NULL);
 	if (dup2(c->info_fd, 3) == -1)
 		_exit(127);
-	if (c->status_fd >= 0 && dup2(c->status_fd, 4) == -1)
+	if (c->result_fd >= 0 && dup2(c->result_fd, 4) == -1)
 		_exit(127);
-	syscall(SYS_close_range, c->status_fd >= 0 ? 5 : 4, ~0U, 0);
+	syscall(SYS_close_range, c->result_fd >= 0 ? 5 : 4, ~0U, 0);
 	execve(c->path, c->argv, environ);
 	_exit(127);
 }
 
 pid_t
-spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
-    size_t errlen)
+spawn_helper(struct executor *e, const char *path, char *const argv[],
+    const char *info, bool newpid, int *result_fd, char *err, size_t errlen)
 {
-	json_t *info = spawn_launch_info(e, t, err, errlen);
-	int ip[2] = { -1, -1 }, sp[2] = { -1, -1 };
+	int ip[2] = { -1, -1 }, rp[2] = { -1, -1 };
 	struct child_args c;
 	sigset_t all, old;
-	char *text;
-	size_t len, off = 0;
+	size_t len = strlen(info), off = 0;
 	pid_t pid;
 
-	*status_fd = -1;
-	if (info == NULL)
-		return -1;
-	text = json_compact(info);
-	json_decref(info);
-	len = strlen(text);
-	if (pipe2(ip, O_CLOEXEC) == -1 || (e->pid_ns &&
-	    pipe2(sp, O_CLOEXEC) == -1)) {
+	if (result_fd)
+		*result_fd = -1;
+	if (pipe2(ip, O_CLOEXEC) == -1 || (result_fd &&
+	    pipe2(rp, O_CLOEXEC) == -1)) {
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
 		goto fail;
 	}
 	memset(&c, 0, sizeof(c));
 	/* keep the child's descriptors clear of 3 and 4 */
 	c.info_fd = fcntl(ip[0], F_DUPFD_CLOEXEC, 10);
-	c.status_fd = e->pid_ns ? fcntl(sp[1], F_DUPFD_CLOEXEC, 10) : -1;
-	c.path = (char *)e->f.containerizer;
-	c.argv[0] = (char *)"mesos-containerizer";
-	c.argv[1] = (char *)"--launch_info_fd=3";
-	c.argv[2] = e->pid_ns ? (char *)"--status_fd=4" : NULL;
-	c.argv[3] = NULL;
+	c.result_fd = result_fd ? fcntl(rp[1], F_DUPFD_CLOEXEC, 10) : -1;
+	c.path = path;
+	c.argv = argv;
 	c.dfl.sa_handler = SIG_DFL;
 	sigemptyset(&c.dfl.sa_mask);
 	sigemptyset(&c.none);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (e->pid_ns) {
+	if (newpid) {
 		size_t ss = 64 * 1024;
 		char *stack = malloc(ss);
 
@@ -317,21 +308,20 @@ spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(c.info_fd);
-	if (c.status_fd >= 0)
-		close(c.status_fd);
+	if (c.result_fd >= 0)
+		close(c.result_fd);
 	close(ip[0]);
 	ip[0] = -1;
-	if (sp[1] >= 0) {
-		close(sp[1]);
-		sp[1] = -1;
+	if (rp[1] >= 0) {
+		close(rp[1]);
+		rp[1] = -1;
 	}
 	if (pid == -1) {
-		snprintf(err, errlen, "cannot start the task's process: %s",
-		    strerror(errno));
+		snprintf(err, errlen, "cannot start %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	while (off < len) {
-		ssize_t n = write(ip[1], text + off, len - off);
+		ssize_t n = write(ip[1], info + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -340,33 +330,53 @@ spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
 		off += (size_t)n;
 	}
 	close(ip[1]);
-	free(text);
-	*status_fd = sp[0];
+	if (result_fd)
+		*result_fd = rp[0];
 	return pid;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (ip[i] >= 0)
 			close(ip[i]);
-		if (sp[i] >= 0)
-			close(sp[i]);
+		if (rp[i] >= 0)
+			close(rp[i]);
 	}
-	free(text);
 	return -1;
+}
+
+pid_t
+spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
+    size_t errlen)
+{
+	json_t *info = spawn_launch_info(e, t, err, errlen);
+	char *const argv_ns[] = { (char *)"mesos-containerizer",
+		(char *)"--launch_info_fd=3", (char *)"--status_fd=4", NULL };
+	char *const argv[] = { (char *)"mesos-containerizer",
+		(char *)"--launch_info_fd=3", NULL };
+	char *text;
+	pid_t pid;
+
+	*status_fd = -1;
+	if (info == NULL)
+		return -1;
+	text = json_compact(info);
+	json_decref(info);
+	pid = spawn_helper(e, e->f.containerizer, e->pid_ns ? argv_ns : argv,
+	    text, e->pid_ns, e->pid_ns ? status_fd : NULL, err, errlen);
+	free(text);
+	return pid;
 }
 
 void
 spawn_record_pid(struct executor *e, struct etask *t)
 {
-	char dir[PATH_MAX], f[PATH_MAX + 32], text[96], err[256];
+	char f[PATH_MAX + 32], text[96], err[256];
 
 	if (e->f.runtime_dir == NULL)
 		return;
-	snprintf(dir, sizeof(dir), "%s/pids", e->f.runtime_dir);
-	snprintf(f, sizeof(f), "%s/task.%d", dir, t->index);
+	snprintf(f, sizeof(f), "%s/task.%d.pid", e->f.runtime_dir, t->index);
 	snprintf(text, sizeof(text), "%d %d %llu\n", (int)t->pid, (int)t->pid,
 	    fs_proc_start_time(t->pid));
-	if (fs_mkdirs(dir, 0700, err, sizeof(err)) == -1 ||
-	    fs_write_atomic(f, text, strlen(text), err, sizeof(err)) == -1)
+	if (fs_write_file(f, text, strlen(text), err, sizeof(err)) == -1)
 		log_warn("cannot record the pid of task %s: %s", t->id, err);
 }
 
@@ -377,6 +387,6 @@ spawn_forget_pid(struct executor *e, struct etask *t)
 
 	if (e->f.runtime_dir == NULL)
 		return;
-	snprintf(f, sizeof(f), "%s/pids/task.%d", e->f.runtime_dir, t->index);
+	snprintf(f, sizeof(f), "%s/task.%d.pid", e->f.runtime_dir, t->index);
 	unlink(f);
 }

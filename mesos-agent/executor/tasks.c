@@ -69,10 +69,21 @@ tasks_status(struct executor *e, struct etask *t, const char *state,
 		json_object_update(s, extra);
 		json_decref(extra);
 	}
-	if (strcmp(state, "TASK_RUNNING") == 0 && t->pid > 0)
+	if (strcmp(state, "TASK_RUNNING") == 0 && t->pid > 0) {
+		/* host networking: the task is reachable at the agent's address,
+		 * where mesos-dns and Marathon look for it */
+		char ip[64];
+		const char *colon = strrchr(e->f.agent_endpoint, ':');
+
+		snprintf(ip, sizeof(ip), "%.*s", colon ? (int)(colon -
+		    e->f.agent_endpoint) : (int)strlen(e->f.agent_endpoint),
+		    e->f.agent_endpoint);
 		json_object_set_new(s, "container_status", json_pack("{s:{s:s}, "
-		    "s:i}", "container_id", "value", e->f.container_id,
-		    "executor_pid", (int)getpid()));
+		    "s:i, s:[{s:[{s:s, s:s}]}]}", "container_id", "value",
+		    e->f.container_id, "executor_pid", (int)getpid(),
+		    "network_infos", "ip_addresses", "protocol", "IPv4",
+		    "ip_address", ip));
+	}
 	snprintf(t->state, sizeof(t->state), "%s", state);
 	log_info("task %s is %s%s%s", t->id, state, message ? ": " : "",
 	    message ? message : "");
@@ -126,7 +137,7 @@ static void
 on_fetched(struct etask *t, const char *error)
 {
 	struct executor *e = t->e;
-	char msg[1024];
+	char msg[1200];
 
 	t->fetch = NULL;
 	if (error) {
@@ -169,6 +180,7 @@ tasks_start_process(struct executor *e, struct etask *t)
 	spawn_record_pid(e, t);
 	log_info("forked command at %d for task %s", (int)t->pid, t->id);
 	tasks_status(e, t, "TASK_RUNNING", NULL, NULL, NULL);
+	health_start(e, t);
 }
 
 static void
@@ -248,15 +260,13 @@ tasks_launch(struct executor *e, const json_t *task, bool group)
 		    task_user(e, task) : NULL, on_fetched);
 		return;
 	}
-	if (group) {
-		/* after the whole group is here, so the container is sized for
-		 * all of it */
+	{
+		/* from the loop: TASK_STARTING goes out first, and a task group
+		 * is all here, so its container is sized for all of it */
 		struct timeval now = { 0, 0 };
 
 		event_base_once(e->base, -1, EV_TIMEOUT, start_deferred, t, &now);
-		return;
 	}
-	tasks_start_process(e, t);
 }
 
 /* SIGTERM or SIGKILL to the task's processes. */
@@ -295,7 +305,6 @@ kill_task(struct executor *e, struct etask *t, double grace)
 		t->killing = true;
 		if (t->fetch) {
 			fetch_cancel(t->fetch);
-			t->fetch = NULL;
 			tasks_status(e, t, "TASK_KILLED", NULL, "Killed while "
 			    "fetching its URIs", NULL);
 		}
@@ -410,6 +419,7 @@ task_exited(struct executor *e, struct etask *t, int wstatus)
 	long ooms;
 
 	t->exited = true;
+	health_stop(t);
 	if (t->kill_timer) {
 		event_free(t->kill_timer);
 		t->kill_timer = NULL;
@@ -431,6 +441,12 @@ task_exited(struct executor *e, struct etask *t, int wstatus)
 		extra = memory_limitation(e, t, msg, sizeof(msg));
 		tasks_status(e, t, "TASK_FAILED", "REASON_CONTAINER_LIMITATION_MEMORY",
 		    msg, extra);
+	} else if (t->killed_by_health) {
+		snprintf(msg, sizeof(msg), "Task killed after failing its health "
+		    "checks");
+		tasks_status(e, t, "TASK_KILLED",
+		    "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", msg,
+		    json_pack("{s:b}", "healthy", 0));
 	} else if (t->killing) {
 		status_describe_wait(wstatus, msg, sizeof(msg));
 		tasks_status(e, t, "TASK_KILLED", NULL, msg, NULL);
@@ -462,6 +478,8 @@ tasks_reap(struct executor *e)
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct etask *t;
 
+		if (fetch_reaped(e, pid, st) || health_reaped(e, pid, st))
+			continue;
 		TAILQ_FOREACH(t, &e->tasks, link)
 			if (t->pid == pid && !t->exited) {
 				task_exited(e, t, st);
@@ -498,10 +516,10 @@ tasks_free(struct executor *e)
 
 	while ((t = TAILQ_FIRST(&e->tasks)) != NULL) {
 		TAILQ_REMOVE(&e->tasks, t, link);
+		health_stop(t);
 		if (t->kill_timer)
 			event_free(t->kill_timer);
-		if (t->fetch)
-			fetch_cancel(t->fetch);
+		fetch_cancel(t->fetch);
 		if (t->status_fd >= 0)
 			close(t->status_fd);
 		json_decref(t->info);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mesos_common.h"
@@ -577,4 +578,56 @@ cg_stats(const struct cg_config *c, const char *cid, struct cg_stats *s)
 	if ((v = keyed_value(f, "throttled_usec")) > 0)
 		s->cpus_throttled_secs = (double)v / 1e6;
 	return 0;
+}
+
+/* A container id: 36 characters of hex and dashes. */
+static bool
+looks_like_container(const char *name)
+{
+	if (strlen(name) != 36)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+		    *p == '-'))
+			return false;
+	return true;
+}
+
+int
+cg_prune(const struct cg_config *c, double max_age)
+{
+	const char *bases[3] = { c->mem, c->cpu, c->cpuacct };
+	time_t now = time(NULL);
+	int removed = 0;
+
+	if (c->version == CG_NONE)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		DIR *d;
+		struct dirent *de;
+
+		if (bases[i][0] == '\0' || (i > 0 && strcmp(bases[i],
+		    bases[i - 1]) == 0) || (d = opendir(bases[i])) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			char dir[PATH_MAX], procs[PATH_MAX + 16];
+			struct stat st;
+			char *text;
+			bool empty;
+
+			if (!looks_like_container(de->d_name) ||
+			    join(dir, sizeof(dir), bases[i], de->d_name) == -1 ||
+			    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+			    difftime(now, st.st_mtime) < max_age)
+				continue;
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+			text = fs_read_text(procs, NULL);
+			empty = text != NULL && text[0] == '\0';
+			free(text);
+			if (empty && rmdir(dir) == 0)
+				removed++;
+		}
+		closedir(d);
+	}
+	return removed;
 }

@@ -15,15 +15,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dcos/daemon.h"
 #include "dcos/ids.h"
 #include "dcos/json.h"
 #include "mesos_common.h"
 
+/* mkdir -p (its own, so the executor and containerizer need nothing of
+ * libdcos's daemon module and its libraries) */
 int
 fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
 {
-	return daemon_mkdirs(path, mode, err, errlen);
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		snprintf(err, errlen, "bad directory path '%s'", path);
+		return -1;
+	}
+	/* usually only the last components are new: try those first */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	memcpy(buf, path, len + 1);
+	if (errno == ENOENT) {
+		char *slash = strrchr(buf, '/');
+
+		if (slash && slash != buf) {
+			*slash = '\0';
+			if (fs_mkdirs(buf, mode, err, errlen) == 0) {
+				if (mkdir(path, mode) == 0 || errno == EEXIST)
+					return 0;
+				snprintf(err, errlen, "cannot create %s: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+			return -1;
+		}
+	}
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+				snprintf(err, errlen, "cannot create %s: %s", buf,
+				    strerror(errno));
+				return -1;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -45,9 +87,9 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-fs_write_atomic(const char *path, const void *data, size_t len, char *err,
-    size_t errlen)
+static int
+write_via_tmp(const char *path, const void *data, size_t len, bool sync,
+    char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	int fd;
@@ -61,7 +103,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, char *err,
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, data, len) == -1 || fdatasync(fd) == -1) {
+	if (write_all(fd, data, len) == -1 || (sync && fdatasync(fd) == -1)) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -77,6 +119,20 @@ fs_write_atomic(const char *path, const void *data, size_t len, char *err,
 }
 
 int
+fs_write_atomic(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	return write_via_tmp(path, data, len, true, err, errlen);
+}
+
+int
+fs_write_file(const char *path, const void *data, size_t len, char *err,
+    size_t errlen)
+{
+	return write_via_tmp(path, data, len, false, err, errlen);
+}
+
+int
 fs_write_json(const char *path, const json_t *v, char *err, size_t errlen)
 {
 	char *text = json_compact(v);
@@ -85,6 +141,20 @@ fs_write_json(const char *path, const json_t *v, char *err, size_t errlen)
 	if (text == NULL)
 		abort();
 	rc = fs_write_atomic(path, text, strlen(text), err, errlen);
+	free(text);
+	return rc;
+}
+
+int
+fs_write_json_nosync(const char *path, const json_t *v, char *err,
+    size_t errlen)
+{
+	char *text = json_compact(v);
+	int rc;
+
+	if (text == NULL)
+		abort();
+	rc = fs_write_file(path, text, strlen(text), err, errlen);
 	free(text);
 	return rc;
 }

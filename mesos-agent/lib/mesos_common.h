@@ -44,8 +44,8 @@ int paths_meta_executor(char *buf, size_t size, const char *work_dir,
     const char *agent, const char *fw, const char *ex);
 int paths_meta_run(char *buf, size_t size, const char *work_dir,
     const char *agent, const char *fw, const char *ex, const char *container);
-int paths_meta_task(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex, const char *container,
+/* A task's file in its run's meta directory: "<run>/<kind>.<task id>". */
+int paths_task_file(char *buf, size_t size, const char *run, const char *kind,
     const char *task);
 int paths_join(char *buf, size_t size, const char *dir, const char *name);
 
@@ -54,7 +54,12 @@ int fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
 /* Writes a file through a temporary and rename, fsynced. */
 int fs_write_atomic(const char *path, const void *data, size_t len,
     char *err, size_t errlen);
+/* The same without the fsync: survives the process, not the machine. */
+int fs_write_file(const char *path, const void *data, size_t len,
+    char *err, size_t errlen);
 int fs_write_json(const char *path, const json_t *v, char *err, size_t errlen);
+int fs_write_json_nosync(const char *path, const json_t *v, char *err,
+    size_t errlen);
 /* Returns a new reference, or NULL with the reason in err. */
 json_t *fs_read_json(const char *path, char *err, size_t errlen);
 /* Whole small file, NUL-terminated; caller frees. NULL on error. */
@@ -143,5 +148,10 @@ int cg_kill_all(const struct cg_config *c, const char *cid, int sig);
 /* Kills what is left and removes the container's directories. */
 int cg_destroy(const struct cg_config *c, const char *cid);
 int cg_stats(const struct cg_config *c, const char *cid, struct cg_stats *s);
+/* Removes container cgroups that hold no process and are older than
+ * max_age seconds (left by executors that were killed outright); returns
+ * how many. Never touches a container being set up: that takes
+ * milliseconds. */
+int cg_prune(const struct cg_config *c, double max_age);
 
 #endif

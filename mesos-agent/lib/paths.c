@@ -103,12 +103,20 @@ paths_meta_run(char *buf, size_t size, const char *work_dir, const char *agent,
 	    agent, fw, ex, container);
 }
 
+/* "<run>/<kind>.<task id>", the id hashed when the name would be too long
+ * for a file name. */
 int
-paths_meta_task(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex, const char *container,
+paths_task_file(char *buf, size_t size, const char *run, const char *kind,
     const char *task)
 {
-	return fmt(buf, size,
-	    "%s/meta/slaves/%s/frameworks/%s/executors/%s/runs/%s/tasks/%s",
-	    work_dir, agent, fw, ex, container, task);
+	if (strlen(kind) + 1 + strlen(task) <= 250)
+		return fmt(buf, size, "%s/%s.%s", run, kind, task);
+	{
+		uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+		for (const char *p = task; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		return fmt(buf, size, "%s/%s.#%016llx", run, kind,
+		    (unsigned long long)h);
+	}
 }

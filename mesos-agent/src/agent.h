@@ -235,15 +235,7 @@ void master_recovered(struct agent *a);
 /* channel.c */
 int channel_start(struct agent *a, char *err, size_t errlen);
 
-/* launch.c */
-int launch_task(struct agent *a, const json_t *fw_info, const json_t *task,
-    const json_t *executor, const json_t *group, char *err, size_t errlen);
-void launch_kill_task(struct agent *a, const char *fw_id, const char *task_id,
-    const json_t *kill_policy);
-void launch_shutdown_framework(struct agent *a, const char *fw_id);
-void launch_shutdown_executor(struct agent *a, struct executor *ex);
-void launch_framework_message(struct agent *a, const char *fw_id,
-    const char *ex_id, const char *data);
+/* frameworks.c */
 struct framework *framework_find(struct agent *a, const char *id);
 struct framework *framework_add(struct agent *a, const json_t *info);
 void framework_maybe_remove(struct agent *a, struct framework *fw);
@@ -259,6 +251,16 @@ void task_set_phase(struct task *t, enum task_phase phase);
 void executor_maybe_complete(struct executor *ex);
 void executor_free(struct executor *ex);
 void task_free(struct task *t);
+
+/* launch.c */
+int launch_task(struct agent *a, const json_t *fw_info, const json_t *task,
+    const json_t *executor, const json_t *group, char *err, size_t errlen);
+void launch_kill_task(struct agent *a, const char *fw_id, const char *task_id,
+    const json_t *kill_policy);
+void launch_shutdown_framework(struct agent *a, const char *fw_id);
+void launch_shutdown_executor(struct agent *a, struct executor *ex);
+void launch_framework_message(struct agent *a, const char *fw_id,
+    const char *ex_id, const char *data);
 
 /* containers.c */
 int container_spawn(struct agent *a, struct executor *ex, char *err,
@@ -297,10 +299,9 @@ bool updates_pending(struct agent *a, const char *fw_id, const char *task_id);
 /* checkpoint.c */
 int checkpoint_agent(struct agent *a, char *err, size_t errlen);
 int checkpoint_framework(struct agent *a, struct framework *fw);
-int checkpoint_executor(struct agent *a, struct executor *ex, char *err,
+int checkpoint_run(struct agent *a, struct executor *ex, char *err,
     size_t errlen);
 int checkpoint_task(struct agent *a, struct task *t, char *err, size_t errlen);
-int checkpoint_pid(struct agent *a, struct executor *ex);
 void checkpoint_executor_done(struct agent *a, struct executor *ex);
 void checkpoint_gc_executor(struct agent *a, struct executor *ex);
 void checkpoint_forget_agent(struct agent *a);

@@ -66,6 +66,7 @@ on_run_task(struct agent *a, const json_t *msg, bool group)
 	const json_t *tg = json_object_get(msg, "task_group");
 	char err[512];
 
+	log_debug("channel: %s received", group ? "RUN_TASK_GROUP" : "RUN_TASK");
 	if (!registered(a))
 		return error_reply("agent is %s, not registered", state_name(a->state));
 	if (!json_is_object(fw) || need_id(fw, "id", err, sizeof(err)) == NULL)

@@ -1,21 +1,25 @@
 /*
  * checkpoint: what the agent writes under <work_dir>/meta so that a
  * restarted agent knows its id, its frameworks, executors, tasks and their
- * status updates (the same layout as Mesos, JSON instead of protobuf):
+ * status updates. Mesos' layout down to the run; inside a run as few files
+ * as possible (each new inode costs the agent on ext4):
  *
  *   meta/boot_id
  *   meta/slaves/latest -> <agent id>
  *   meta/slaves/<agent>/slave.info
  *   .../frameworks/<fw>/framework.info
- *   .../executors/<ex>/executor.info
- *   .../executors/<ex>/runs/latest -> <container id>
- *   .../runs/<container>/container.info        how it was launched
- *   .../runs/<container>/pids/forked.pid       "pid start-ticks"
- *   .../runs/<container>/pids/task.<n>         written by the executor
- *   .../runs/<container>/tasks/<task>/task.info
- *   .../runs/<container>/tasks/<task>/task.updates   (updates.c)
- *   .../runs/<container>/terminated            the run is over
- * Every file is replaced atomically (written, fsynced, renamed).
+ *   .../executors/<ex>/runs/<container>/run.json
+ *         {"executor": ExecutorInfo, "command", "group", "container": how
+ *          it was launched, "pid", "pid_start", "tasks": [TaskInfo]}
+ *   .../runs/<container>/task.<task id>      a task added later (custom
+ *                                            executors)
+ *   .../runs/<container>/updates.<task id>   status updates (updates.c)
+ *   .../runs/<container>/task.<n>.pid        written by the executor
+ *   .../runs/<container>/terminated          the run is over
+ *
+ * Files are replaced atomically (written, renamed). Only what must survive
+ * a machine crash is fsynced: the agent id and the status updates. The rest
+ * describes processes that a machine crash takes with it anyway.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,62 +80,46 @@ checkpoint_framework(struct agent *a, struct framework *fw)
 	return 0;
 }
 
+/* Once the executor is spawned: everything needed to find it again. */
 int
-checkpoint_executor(struct agent *a, struct executor *ex, char *err,
-    size_t errlen)
+checkpoint_run(struct agent *a, struct executor *ex, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], f[PATH_MAX];
-	json_t *v;
+	char f[PATH_MAX];
+	json_t *tasks = json_array(), *v;
+	struct task *t;
 	int rc;
 
-	if (paths_meta_executor(dir, sizeof(dir), a->f.work_dir, a->id,
-	    ex->fw->id, ex->id) == -1 ||
-	    paths_join(f, sizeof(f), dir, "executor.info") == -1)
+	TAILQ_FOREACH(t, &ex->queued, link)
+		json_array_append(tasks, t->info);
+	TAILQ_FOREACH(t, &ex->launched, link)
+		json_array_append(tasks, t->info);
+	v = json_pack("{s:O, s:b, s:b, s:O, s:i, s:I, s:o}", "executor", ex->info,
+	    "command", ex->command, "group", ex->group, "container", ex->container,
+	    "pid", (int)ex->pid, "pid_start", (json_int_t)ex->pid_start,
+	    "tasks", tasks);
+	if (paths_join(f, sizeof(f), ex->meta, "run.json") == -1) {
+		json_decref(v);
 		return -1;
-	v = json_pack("{s:O, s:b, s:b}", "info", ex->info, "command",
-	    ex->command, "group", ex->group);
-	rc = fs_write_json(f, v, err, errlen);
+	}
+	rc = fs_write_json_nosync(f, v, err, errlen);
 	json_decref(v);
-	if (rc == 0 && snprintf(f, sizeof(f), "%s/runs/latest", dir) <
-	    (int)sizeof(f))
-		fs_symlink_replace(ex->container_id, f);
+	if (rc == -1)
+		log_error("cannot checkpoint executor %s: %s; it will not be "
+		    "recovered after an agent restart", ex->id, err);
 	return rc;
 }
 
+/* A task given to an executor that is already running. */
 int
 checkpoint_task(struct agent *a, struct task *t, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], f[PATH_MAX];
-	struct executor *ex = t->ex;
+	char f[PATH_MAX];
 
-	if (paths_meta_task(dir, sizeof(dir), a->f.work_dir, a->id, ex->fw->id,
-	    ex->id, ex->container_id, t->id) == -1 ||
-	    fs_mkdirs(dir, 0700, err, errlen) == -1 ||
-	    paths_join(f, sizeof(f), dir, "task.info") == -1)
+	if (paths_task_file(f, sizeof(f), t->ex->meta, "task", t->id) == -1) {
+		snprintf(err, errlen, "path too long");
 		return -1;
-	return fs_write_json(f, t->info, err, errlen);
-}
-
-int
-checkpoint_pid(struct agent *a, struct executor *ex)
-{
-	char dir[PATH_MAX], f[PATH_MAX], text[64], err[256];
-
-	if (paths_join(f, sizeof(f), ex->meta, "container.info") == -1 ||
-	    fs_write_json(f, ex->container, err, sizeof(err)) == -1)
-		goto fail;
-	if (paths_join(dir, sizeof(dir), ex->meta, "pids") == -1 ||
-	    fs_mkdirs(dir, 0700, err, sizeof(err)) == -1 ||
-	    paths_join(f, sizeof(f), dir, "forked.pid") == -1)
-		goto fail;
-	snprintf(text, sizeof(text), "%d %llu\n", (int)ex->pid, ex->pid_start);
-	if (fs_write_atomic(f, text, strlen(text), err, sizeof(err)) == -1)
-		goto fail;
-	return 0;
-fail:
-	log_error("cannot checkpoint executor %s: %s; it will not be recovered "
-	    "after an agent restart", ex->id, err);
-	return -1;
+	}
+	return fs_write_json_nosync(f, t->info, err, errlen);
 }
 
 void
@@ -141,7 +129,7 @@ checkpoint_executor_done(struct agent *a, struct executor *ex)
 
 	if (ex->meta && paths_join(f, sizeof(f), ex->meta, "terminated") == 0) {
 		snprintf(text, sizeof(text), "%.3f\n", ex->end_time);
-		if (fs_write_atomic(f, text, strlen(text), err, sizeof(err)) == -1)
+		if (fs_write_file(f, text, strlen(text), err, sizeof(err)) == -1)
 			log_warn("%s", err);
 	}
 	checkpoint_gc_executor(a, ex);

@@ -221,8 +221,8 @@ find_binaries(struct agent *a, char *err, size_t errlen)
 	    "%s/mesos-containerizer", dir) >= (int)sizeof(a->containerizer_bin) ||
 	    access(a->executor_bin, X_OK) == -1 ||
 	    access(a->containerizer_bin, X_OK) == -1) {
-		snprintf(err, errlen, "mesos-executor and mesos-containerizer are "
-		    "not in %s (set --launcher_dir)", dir);
+		snprintf(err, errlen, "mesos-executor, mesos-containerizer and "
+		    "mesos-fetcher are not in %s (set --launcher_dir)", dir);
 		return -1;
 	}
 	return 0;

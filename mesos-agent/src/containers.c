@@ -10,8 +10,8 @@
  * missing), which works for recovered executors that are not our children.
  *
  * Destroying a container kills the executor's process group, the task
- * process groups the executor recorded under the run's meta directory, and
- * every process left in the container's cgroups.
+ * process groups the executor recorded in the run's meta directory
+ * (task.<n>.pid), and every process left in the container's cgroups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -347,7 +347,6 @@ container_spawn(struct agent *a, struct executor *ex, char *err,
 	ex->pid = pid;
 	ex->child = true;
 	ex->pid_start = fs_proc_start_time(pid);
-	checkpoint_pid(a, ex);
 	if (container_watch(a, ex) == -1)
 		log_warn("cannot watch executor pid %d", (int)pid);
 	/* the executor has this long to subscribe */
@@ -435,7 +434,7 @@ container_watch(struct agent *a, struct executor *ex)
 }
 
 /* Kills the task process groups the executor recorded as "pid pgid start"
- * lines in <meta run>/pids/task.*. */
+ * in <meta run>/task.<n>.pid. */
 static void
 kill_recorded_tasks(struct executor *ex)
 {
@@ -443,15 +442,17 @@ kill_recorded_tasks(struct executor *ex)
 	DIR *d;
 	struct dirent *de;
 
-	if (ex->meta == NULL || paths_join(dir, sizeof(dir), ex->meta,
-	    "pids") == -1 || (d = opendir(dir)) == NULL)
+	if (ex->meta == NULL || snprintf(dir, sizeof(dir), "%s", ex->meta) >=
+	    (int)sizeof(dir) || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		char f[PATH_MAX + 300], *text;
 		long pid, pgid;
 		unsigned long long start;
+		size_t nl = strlen(de->d_name);
 
-		if (strncmp(de->d_name, "task.", 5) != 0)
+		if (strncmp(de->d_name, "task.", 5) != 0 || nl < 4 ||
+		    strcmp(de->d_name + nl - 4, ".pid") != 0)
 			continue;
 		snprintf(f, sizeof(f), "%s/%s", dir, de->d_name);
 		if ((text = fs_read_text(f, NULL)) == NULL)
@@ -514,10 +515,13 @@ container_exited(struct agent *a, struct executor *ex)
 	    ex->fw->id, (int)ex->pid, msg);
 	ex->state = EXEC_TERMINATED;
 	ex->end_time = mesos_now();
-	/* nothing of the container may outlive its executor */
+	/* nothing of the container may outlive its executor (one that ended
+	 * cleanly has removed its cgroups itself) */
 	kill_recorded_tasks(ex);
 	container_cg(ex->container, &cg);
-	cg_destroy(&cg, ex->container_id);
+	if (!ex->exited_known || !WIFEXITED(ex->wstatus) ||
+	    WEXITSTATUS(ex->wstatus) != 0 || (!ex->command && !ex->group))
+		cg_destroy(&cg, ex->container_id);
 	executor_stream_close(ex);
 	if (ex->term_message[0] == '\0')
 		snprintf(ex->term_message, sizeof(ex->term_message),

@@ -4,7 +4,8 @@
  * removed once older than gc_delay * max(0, 1 - gc_disk_headroom -
  * disk usage), so a filling disk shortens their life. Usage is checked
  * every --disk_watch_interval, and a timer also fires when the next entry
- * would expire at the current usage.
+ * would expire at the current usage. The same watch removes empty container
+ * cgroups that executors killed outright (SIGKILL) could not remove.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,10 +94,24 @@ arm(struct agent *a, double max_age)
 	evtimer_add(a->gc_timer, &tv);
 }
 
+/* Empty container cgroups older than this are leftovers. */
+#define CGROUP_LEFTOVER_AGE 60.0
+
+static void
+prune_cgroups(struct agent *a)
+{
+	int n = cg_prune(&a->iso.cg, CGROUP_LEFTOVER_AGE);
+
+	if (n > 0)
+		log_info("removed %d empty container cgroup(s) left behind by "
+		    "executors that were killed outright", n);
+}
+
 static void
 on_watch(evutil_socket_t fd, short what, void *arg)
 {
 	prune(arg);
+	prune_cgroups(arg);
 }
 
 void
@@ -108,6 +123,7 @@ gc_start(struct agent *a)
 	a->gc_timer = evtimer_new(a->base, on_timer, a);
 	a->gc_watch = event_new(a->base, -1, EV_PERSIST, on_watch, a);
 	event_add(a->gc_watch, &tv);
+	prune_cgroups(a);
 }
 
 void

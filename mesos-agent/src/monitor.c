@@ -32,14 +32,16 @@ task_sessions(const struct executor *ex, long *sids, int max)
 	struct dirent *de;
 	int n = 0;
 
-	if (ex->meta == NULL || paths_join(dir, sizeof(dir), ex->meta, "pids")
-	    == -1 || (d = opendir(dir)) == NULL)
+	if (ex->meta == NULL || snprintf(dir, sizeof(dir), "%s", ex->meta) >=
+	    (int)sizeof(dir) || (d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL && n < max) {
 		char f[PATH_MAX + 300], *text;
 		long pid, pgid;
+		size_t nl = strlen(de->d_name);
 
-		if (strncmp(de->d_name, "task.", 5) != 0)
+		if (strncmp(de->d_name, "task.", 5) != 0 || nl < 4 ||
+		    strcmp(de->d_name + nl - 4, ".pid") != 0)
 			continue;
 		snprintf(f, sizeof(f), "%s/%s", dir, de->d_name);
 		if ((text = fs_read_text(f, NULL)) == NULL)

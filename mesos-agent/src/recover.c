@@ -52,37 +52,52 @@ struct rctx {
 	bool rebooted;
 	struct framework *fw;
 	const char *ex_id;
-	json_t *ex_info;
-	bool command, group;
-	char latest[64];
-	char dir[PATH_MAX];
 };
 
 static void
-recover_task(const char *tid, void *arg)
+recover_task(struct rctx *c, struct executor *ex, const json_t *info)
 {
-	struct rctx *c = arg;
-	struct executor *ex = TAILQ_LAST(&c->fw->executors, executor_list);
-	char f[PATH_MAX], err[256];
-	json_t *info;
+	const char *tid = mesos_id_get(info, "task_id");
+	char f[PATH_MAX], err[128];
 	struct task *t;
 
-	if (paths_meta_task(f, sizeof(f), c->a->f.work_dir, c->a->id, c->fw->id,
-	    ex->id, ex->container_id, tid) == -1 || strlen(f) + 14 >= sizeof(f))
+	if (tid == NULL || mesos_id_valid(tid, err, sizeof(err)) == -1 ||
+	    executor_task(ex, tid) != NULL)
 		return;
-	strcat(f, "/task.info");
-	if ((info = fs_read_json(f, err, sizeof(err))) == NULL) {
-		log_warn("skipping task %s: %s", tid, err);
-		return;
-	}
 	t = task_new(ex, tid, info, PHASE_QUEUED);
-	json_decref(info);
-	*strrchr(f, '/') = '\0';
-	strcat(f, "/task.updates");
-	updates_recover(c->a, c->fw->id, tid, f, t);
+	if (paths_task_file(f, sizeof(f), ex->meta, "updates", tid) == 0)
+		updates_recover(c->a, c->fw->id, tid, f, t);
 	/* the executor saw it once it reported on it */
 	if (t->phase == PHASE_QUEUED && strcmp(t->state, "TASK_STAGING") != 0)
 		task_set_phase(t, PHASE_LAUNCHED);
+}
+
+/* Tasks given to a running executor later: task.<id> files. */
+static void
+recover_later_tasks(struct rctx *c, struct executor *ex)
+{
+	DIR *d = opendir(ex->meta);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name);
+		char f[PATH_MAX + 300], err[256];
+		json_t *info;
+
+		if (strncmp(de->d_name, "task.", 5) != 0 || (nl > 4 &&
+		    strcmp(de->d_name + nl - 4, ".pid") == 0))
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", ex->meta, de->d_name);
+		if ((info = fs_read_json(f, err, sizeof(err))) == NULL) {
+			log_warn("skipping a task of executor %s: %s", ex->id, err);
+			continue;
+		}
+		recover_task(c, ex, info);
+		json_decref(info);
+	}
+	closedir(d);
 }
 
 static void
@@ -90,34 +105,49 @@ recover_run(const char *cid, void *arg)
 {
 	struct rctx *c = arg;
 	struct agent *a = c->a;
-	bool active = strcmp(cid, c->latest) == 0;
 	char run[PATH_MAX], f[PATH_MAX], sandbox[PATH_MAX], err[256];
 	struct executor *ex;
-	char *text;
 	struct stat st;
-	double ex_end;
+	json_t *v, *info;
+	const json_t *task;
+	size_t i;
 	bool done;
 
 	if (paths_meta_run(run, sizeof(run), a->f.work_dir, a->id, c->fw->id,
 	    c->ex_id, cid) == -1 || paths_sandbox(sandbox, sizeof(sandbox),
 	    a->f.work_dir, a->id, c->fw->id, c->ex_id, cid) == -1)
 		return;
-	paths_join(f, sizeof(f), run, "terminated");
-	done = stat(f, &st) == 0 || !active;
-	ex_end = done && stat(f, &st) == 0 ? (double)st.st_mtime : mesos_now();
-	ex = executor_new(a, c->fw, c->ex_id, json_deep_copy(c->ex_info),
-	    c->command, c->group, cid);
+	paths_join(f, sizeof(f), run, "run.json");
+	if ((v = fs_read_json(f, err, sizeof(err))) == NULL) {
+		/* never checkpointed (the agent died while launching it): its
+		 * executor, if any, is refused when it reconnects */
+		log_warn("run %s of executor %s has no checkpoint; its "
+		    "directories are left to garbage collection", cid, c->ex_id);
+		gc_schedule(a, sandbox, mesos_now());
+		gc_schedule(a, run, mesos_now());
+		return;
+	}
+	info = json_object_get(v, "executor");
+	ex = executor_new(a, c->fw, c->ex_id, json_incref(info),
+	    json_is_true(json_object_get(v, "command")),
+	    json_is_true(json_object_get(v, "group")), cid);
 	ex->directory = strdup(sandbox);
 	ex->meta = strdup(run);
-	paths_join(f, sizeof(f), run, "container.info");
-	ex->container = fs_read_json(f, err, sizeof(err));
-	paths_join(f, sizeof(f), run, "tasks");
-	each_dir(f, recover_task, c);
+	ex->container = json_incref(json_object_get(v, "container"));
+	ex->pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
+	ex->pid_start = (unsigned long long)json_integer_value(json_object_get(v,
+	    "pid_start"));
+	json_array_foreach(json_object_get(v, "tasks"), i, task)
+		recover_task(c, ex, task);
+	recover_later_tasks(c, ex);
+	json_decref(v);
+	paths_join(f, sizeof(f), run, "terminated");
+	done = stat(f, &st) == 0;
 	if (done) {
 		struct task *t, *next;
 
 		ex->state = EXEC_TERMINATED;
-		ex->end_time = ex_end;
+		ex->end_time = (double)st.st_mtime;
 		for (int p = PHASE_QUEUED; p <= PHASE_TERMINATED; p++) {
 			struct task_list *l = p == PHASE_QUEUED ? &ex->queued :
 			    p == PHASE_LAUNCHED ? &ex->launched : &ex->terminated;
@@ -130,17 +160,6 @@ recover_run(const char *cid, void *arg)
 		c->fw->ncompleted++;
 		checkpoint_gc_executor(a, ex);
 		return;
-	}
-	paths_join(f, sizeof(f), run, "pids/forked.pid");
-	if ((text = fs_read_text(f, NULL)) != NULL) {
-		long pid = 0;
-		unsigned long long start = 0;
-
-		if (sscanf(text, "%ld %llu", &pid, &start) == 2) {
-			ex->pid = (pid_t)pid;
-			ex->pid_start = start;
-		}
-		free(text);
 	}
 	ex->state = EXEC_RUNNING;
 	if (!c->rebooted && ex->pid > 1 && ex->pid_start != 0 &&
@@ -185,27 +204,14 @@ static void
 recover_executor(const char *ex_id, void *arg)
 {
 	struct rctx *c = arg;
-	char dir[PATH_MAX], f[PATH_MAX], err[256];
-	json_t *v;
+	char dir[PATH_MAX];
 
 	if (paths_meta_executor(dir, sizeof(dir), c->a->f.work_dir, c->a->id,
-	    c->fw->id, ex_id) == -1 || paths_join(f, sizeof(f), dir,
-	    "executor.info") == -1)
+	    c->fw->id, ex_id) == -1 || strlen(dir) + 6 >= sizeof(dir))
 		return;
-	if ((v = fs_read_json(f, err, sizeof(err))) == NULL) {
-		log_warn("skipping executor %s: %s", ex_id, err);
-		return;
-	}
 	c->ex_id = ex_id;
-	c->ex_info = json_object_get(v, "info");
-	c->command = json_is_true(json_object_get(v, "command"));
-	c->group = json_is_true(json_object_get(v, "group"));
-	snprintf(f, sizeof(f), "%s/runs/latest", dir);
-	if (fs_readlink(f, c->latest, sizeof(c->latest)) == -1)
-		c->latest[0] = '\0';
-	snprintf(f, sizeof(f), "%s/runs", dir);
-	each_dir(f, recover_run, c);
-	json_decref(v);
+	strcat(dir, "/runs");
+	each_dir(dir, recover_run, c);
 }
 
 static void

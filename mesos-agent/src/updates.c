@@ -2,7 +2,7 @@
  * updates: reliable status updates, as the Mesos status update manager
  * does them. Each task has one stream: an update from the executor (or one
  * the agent makes up, e.g. when an executor dies) is appended to the
- * task's task.updates log and fsynced before anyone hears of it; then the
+ * task's update log and fsynced before anyone hears of it; then the
  * executor gets ACKNOWLEDGED, and the head of the stream goes to the master
  * as STATUS_UPDATE, resent every --status_update_retry_interval and after
  * each re-registration until the framework's acknowledgement comes back
@@ -11,7 +11,7 @@
  * uuid, e.g. resent by a reconnecting executor) are acknowledged and
  * dropped. A restarted agent replays the logs.
  *
- * Log records, one JSON object per line:
+ * Log records (<run>/updates.<task id>), one JSON object per line:
  *   {"type":"UPDATE","update":{"framework_id":{...},"status":{...}}}
  *   {"type":"ACK","uuid":"..."}
  */
@@ -146,8 +146,11 @@ updates_pending(struct agent *a, const char *fw_id, const char *task_id)
 	return s != NULL && json_array_size(s->pending) > 0;
 }
 
+/* Appends a record; an UPDATE is fsynced before anyone hears of it, an
+ * ACK is not (losing one only means the update is sent once more). */
 static int
-append(struct update_stream *s, const json_t *record, char *err, size_t errlen)
+append(struct update_stream *s, const json_t *record, bool sync, char *err,
+    size_t errlen)
 {
 	char *text;
 	size_t len;
@@ -160,7 +163,7 @@ append(struct update_stream *s, const json_t *record, char *err, size_t errlen)
 	text[len++] = '\n'; /* replaces the NUL; length-counted from here */
 	n = write(s->fd, text, len);
 	free(text);
-	if (n != (ssize_t)len || fdatasync(s->fd) == -1) {
+	if (n != (ssize_t)len || (sync && fdatasync(s->fd) == -1)) {
 		snprintf(err, errlen, "cannot checkpoint a status update of task "
 		    "%s: %s", s->task_id, strerror(errno));
 		return -1;
@@ -185,6 +188,8 @@ forward(struct update_stream *s)
 	    json_object_get(head, "status"));
 	if ((t = task_find(a, s->fw_id, s->task_id)) != NULL)
 		json_object_set_new(msg, "latest_state", json_string(t->state));
+	log_debug("forwarding %s of task %s", json_str_or(json_object_get(head,
+	    "status"), "state", "?"), s->task_id);
 	master_send(a, msg, true);
 	s->sent = true;
 	evtimer_add(s->retry, &tv);
@@ -229,12 +234,9 @@ handle(struct agent *a, const char *fw_id, json_t *status,
 	}
 	s = updates_stream(a, fw_id, task_id);
 	if (s == NULL) {
-		bool keep = ex && ex->meta && paths_meta_task(path, sizeof(path),
-		    a->f.work_dir, a->id, fw_id, ex->id, ex->container_id,
-		    task_id) == 0 && strlen(path) + 14 < sizeof(path);
+		bool keep = ex && ex->meta && paths_task_file(path, sizeof(path),
+		    ex->meta, "updates", task_id) == 0;
 
-		if (keep)
-			strcat(path, "/task.updates");
 		s = stream_new(a, fw_id, task_id, keep ? path : NULL);
 	}
 	if (json_object_get(s->seen, uuid))
@@ -250,7 +252,7 @@ handle(struct agent *a, const char *fw_id, json_t *status,
 	update = json_pack("{s:o, s:O}", "framework_id", mesos_id(fw_id),
 	    "status", status);
 	record = json_pack("{s:s, s:O}", "type", "UPDATE", "update", update);
-	if (append(s, record, err, errlen) == -1) {
+	if (append(s, record, true, err, errlen) == -1) {
 		json_decref(record);
 		json_decref(update);
 		json_decref(status);
@@ -317,13 +319,14 @@ updates_ack(struct agent *a, const char *fw_id, const char *task_id,
 	char err[256];
 	struct task *t;
 
+	log_debug("acknowledgement for task %s", task_id);
 	if (huuid == NULL || strcmp(huuid, uuid) != 0) {
 		log_debug("ignoring an acknowledgement for task %s of framework "
 		    "%s: not the update waiting for one", task_id, fw_id);
 		return;
 	}
 	record = json_pack("{s:s, s:s}", "type", "ACK", "uuid", uuid);
-	if (append(s, record, err, sizeof(err)) == -1)
+	if (append(s, record, false, err, sizeof(err)) == -1)
 		log_error("%s", err); /* it will be acknowledged again */
 	json_decref(record);
 	terminal = task_state_terminal(json_string_value(json_object_get(

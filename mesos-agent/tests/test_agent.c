@@ -38,12 +38,29 @@ test_sandbox_lands_in_the_mesos_layout(void **state)
 	    "A-S0", "F-0001", "sise.1", "c1"), 0);
 	assert_string_equal(p, "/var/lib/mesos/slave/slaves/A-S0/frameworks/"
 	    "F-0001/executors/sise.1/runs/c1");
-	assert_int_equal(paths_meta_task(p, sizeof(p), "/w", "A", "F", "E", "C",
-	    "T"), 0);
+	assert_int_equal(paths_meta_run(p, sizeof(p), "/w", "A", "F", "E", "C"),
+	    0);
 	assert_string_equal(p, "/w/meta/slaves/A/frameworks/F/executors/E/runs/"
-	    "C/tasks/T");
+	    "C");
+	assert_int_equal(paths_task_file(p, sizeof(p), "/r", "updates", "t.1"),
+	    0);
+	assert_string_equal(p, "/r/updates.t.1");
 	assert_int_equal(paths_sandbox(p, 20, "/var/lib/mesos/slave", "A", "F",
 	    "E", "C"), -1);
+}
+
+static void
+test_long_task_ids_get_hashed_file_names(void **state)
+{
+	char id[256], p[512], q[512];
+
+	memset(id, 'a', 255);
+	id[255] = '\0';
+	assert_int_equal(paths_task_file(p, sizeof(p), "/r", "updates", id), 0);
+	assert_true(strlen(strrchr(p, '/') + 1) < 255);
+	id[0] = 'b';
+	assert_int_equal(paths_task_file(q, sizeof(q), "/r", "updates", id), 0);
+	assert_string_not_equal(p, q);
 }
 
 static void
@@ -196,6 +213,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_files_paths_are_normalised_and_dotdot_refused),
 		cmocka_unit_test(test_sandbox_lands_in_the_mesos_layout),
+		cmocka_unit_test(test_long_task_ids_get_hashed_file_names),
 		cmocka_unit_test(test_ids_with_slashes_dots_or_spaces_are_refused),
 		cmocka_unit_test(test_a_filling_disk_shortens_sandbox_life),
 		cmocka_unit_test(test_exit_messages_match_the_command_executor),

@@ -1,4 +1,4 @@
-/* Unit tests for the executor's fetcher: where a URI lands, which names
+/* Unit tests for mesos-fetcher: where a URI lands, which names
  * are archives, and extraction (including refusing an archive that tries
  * to write outside the sandbox). */
 #include <archive.h>
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../executor/executor.h"
+#include "../fetcher/fetcher.h"
 
 static void
 test_uris_land_under_their_last_path_segment(void **state)

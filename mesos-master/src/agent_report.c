@@ -174,6 +174,7 @@ add_task(struct master *m, struct agent *a, const json_t *tj,
 		}
 	}
 	t->launched = true;
+	task_touch(t);
 	if (eid && !task_state_terminal(t->state)) {
 		struct executor *e = executor_find(a, fw, eid);
 

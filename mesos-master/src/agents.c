@@ -535,10 +535,7 @@ agents_mark_gone(struct master *m, struct agent *a, bool by_operator)
 	if (a->state == AGENT_ACTIVE)
 		strmap_del(m->agents_by_pid, a->pid);
 	snprintf(msg, sizeof(msg), "Agent %s is gone", a->hostname);
-	/* unreachable tasks end too */
-	TAILQ_FOREACH(t, &a->tasks, agent_link)
-		if (t->state == TASK_UNREACHABLE)
-			t->state = TASK_LOST;
+	/* unreachable tasks (not terminal) end here too */
 	tasks_lose(m, a, by_operator ? TASK_GONE_BY_OPERATOR : TASK_GONE, msg);
 	/* forget the tasks: they are terminal now */
 	while ((t = TAILQ_FIRST(&a->tasks)) != NULL) {

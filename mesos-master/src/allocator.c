@@ -12,8 +12,7 @@
  * is offered or used (the allocator does not tell the two apart: an offer
  * turned into tasks stays allocated). A pass visits every agent
  * (periodically) or only the agents whose resources changed since the
- * last pass (at once after a change), so a busy cluster is not rescanned
- * for every task that ends.
+ * last pass (for the passes made at once, e.g. when an agent arrives).
  *
  * Pure logic over plain structs: no I/O, unit tested in
  * tests/test_allocator.c.

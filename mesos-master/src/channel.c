@@ -29,7 +29,8 @@
 struct outmsg {
 	struct master *m;
 	char *agent_id;
-	json_t *msg;
+	char *text, *type;
+	size_t len;
 	agent_reply_fn cb;
 	void *arg;
 	int tries;
@@ -346,7 +347,8 @@ outmsg_free(struct outmsg *om)
 	if (om->retry)
 		event_free(om->retry);
 	chan_put(om->m, om->chan);
-	json_decref(om->msg);
+	free(om->text);
+	free(om->type);
 	free(om->agent_id);
 	free(om);
 }
@@ -386,8 +388,7 @@ on_reply(json_t *reply, const char *err, void *arg)
 	}
 	if (reply) {
 		if (!strcmp(json_str_or(reply, "type", ""), "ERROR"))
-			log_warn("agent %s refused %s: %s", om->agent_id,
-			    json_str_or(om->msg, "type", "?"),
+			log_warn("agent %s refused %s: %s", om->agent_id, om->type,
 			    json_str_or(reply, "message", "(no message)"));
 		if (om->cb)
 			om->cb(m, reply, NULL, om->arg);
@@ -398,8 +399,8 @@ on_reply(json_t *reply, const char *err, void *arg)
 	if (delay > AGENT_RETRY_MAX)
 		delay = AGENT_RETRY_MAX;
 	om->tries++;
-	log_info("%s to agent %s: %s; retrying in %.2gs",
-	    json_str_or(om->msg, "type", "?"), om->agent_id, err, delay);
+	log_info("%s to agent %s: %s; retrying in %.2gs", om->type,
+	    om->agent_id, err, delay);
 	tv.tv_sec = (time_t)delay;
 	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	if (om->retry == NULL)
@@ -423,29 +424,42 @@ send_now(struct outmsg *om)
 		outmsg_free(om);
 		return;
 	}
-	om->call = ipc_request(om->chan->req, om->msg, AGENT_REQUEST_TIMEOUT,
-	    on_reply, om);
+	om->call = ipc_request_text(om->chan->req, om->text, om->len,
+	    AGENT_REQUEST_TIMEOUT, on_reply, om);
 }
 
 void
-agent_send(struct master *m, struct agent *a, json_t *msg, agent_reply_fn cb,
-    void *arg)
+agent_send_text(struct master *m, struct agent *a, char *text,
+    const char *type, agent_reply_fn cb, void *arg)
 {
 	struct outmsg *om = calloc(1, sizeof(*om));
 
-	if (om == NULL)
+	if (om == NULL || text == NULL)
 		abort();
-	if (json_object_get(msg, "agent_id") == NULL)
-		json_object_set_new(msg, "agent_id", v1_id(a->id));
 	om->m = m;
 	om->agent_id = strdup(a->id);
-	om->msg = msg;
+	om->text = text;
+	om->len = strlen(text);
+	om->type = strdup(type);
 	om->cb = cb;
 	om->arg = arg;
 	om->election = m->elections;
 	om->chan = chan_get(m, a->channel);
 	TAILQ_INSERT_TAIL(&m->outmsgs, om, link);
 	send_now(om);
+}
+
+void
+agent_send(struct master *m, struct agent *a, json_t *msg, agent_reply_fn cb,
+    void *arg)
+{
+	char type[64];
+
+	if (json_object_get(msg, "agent_id") == NULL)
+		json_object_set_new(msg, "agent_id", v1_id(a->id));
+	snprintf(type, sizeof(type), "%s", json_str_or(msg, "type", "?"));
+	agent_send_text(m, a, json_compact(msg), type, cb, arg);
+	json_decref(msg);
 }
 
 static void

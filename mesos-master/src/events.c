@@ -46,6 +46,12 @@ events_listen(struct master *m, char *err, size_t errlen)
 	return m->pub ? 0 : -1;
 }
 
+bool
+events_wanted(const struct master *m)
+{
+	return m->opsubs || (m->pub && ipc_pub_subscribers(m->pub) > 0);
+}
+
 static void
 publish(struct master *m, const char *topic, struct jsonw *w)
 {
@@ -235,6 +241,8 @@ publish_task(struct master *m, const char *topic, const struct task *t)
 {
 	struct jsonw w;
 
+	if (m->pub == NULL || ipc_pub_subscribers(m->pub) == 0)
+		return; /* nobody listens: do not render */
 	jw_init(&w);
 	jw_obj_begin(&w);
 	jw_key(&w, "task");
@@ -257,10 +265,10 @@ events_task_updated(struct master *m, const struct task *t)
 {
 	publish_task(m, "task.updated", t);
 	if (m->opsubs)
-		opsub_send_all(m, json_pack("{s:s, s:{s:o, s:O?, s:s}}", "type",
+		opsub_send_all(m, json_pack("{s:s, s:{s:o, s:o?, s:s}}", "type",
 		    "TASK_UPDATED", "task_updated", "framework_id",
-		    v1_id(t->fw->id), "status", t->last, "state",
-		    task_state_name(t->state)));
+		    v1_id(t->fw->id), "status", t->last ? json_loads(t->last, 0,
+		    NULL) : NULL, "state", task_state_name(t->state)));
 }
 
 static void

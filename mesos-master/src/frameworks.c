@@ -106,6 +106,8 @@ framework_set_info(struct framework *fw, const json_t *info)
 	json_object_set_new(copy, "id", v1_id(fw->id));
 	json_decref(fw->info);
 	fw->info = copy;
+	free(fw->info_text);
+	fw->info_text = json_compact(copy);
 	free(fw->name);
 	free(fw->user);
 	free(fw->principal);
@@ -210,6 +212,7 @@ framework_free(struct framework *fw)
 	free(fw->hostname);
 	free(fw->webui_url);
 	json_decref(fw->info);
+	free(fw->info_text);
 	resources_free(&fw->used);
 	resources_free(&fw->offered);
 	free(fw);
@@ -218,10 +221,9 @@ framework_free(struct framework *fw)
 void
 framework_complete_task(struct framework *fw, struct task *t)
 {
-	json_decref(t->run_msg);
-	t->run_msg = NULL;
-	json_decref(t->unacked);
-	t->unacked = NULL;
+	free(t->unacked);
+	free(t->unacked_uuid);
+	t->unacked = t->unacked_uuid = NULL;
 	TAILQ_INSERT_TAIL(&fw->completed, t, done_link);
 	if (++fw->ncompleted > (size_t)fw->m->f.max_completed_tasks_per_framework) {
 		struct task *old = TAILQ_FIRST(&fw->completed);
@@ -230,6 +232,30 @@ framework_complete_task(struct framework *fw, struct task *t)
 		task_free(old);
 		fw->ncompleted--;
 	}
+}
+
+char *
+update_event_text(const char *status, size_t *len)
+{
+	static const char pre[] = "{\"type\":\"UPDATE\",\"update\":{\"status\":";
+	size_t n = strlen(status);
+	char *out = malloc(sizeof(pre) - 1 + n + 3);
+
+	if (out == NULL)
+		abort();
+	memcpy(out, pre, sizeof(pre) - 1);
+	memcpy(out + sizeof(pre) - 1, status, n);
+	memcpy(out + sizeof(pre) - 1 + n, "}}", 3);
+	*len = sizeof(pre) - 1 + n + 2;
+	return out;
+}
+
+int
+framework_send_text(struct framework *fw, const char *text, size_t len)
+{
+	if (fw->stream == NULL)
+		return -1;
+	return http_stream_record(fw->stream, text, len);
 }
 
 /* Returns 0, or -1 when the stream was dropped (too slow, gone). */
@@ -371,8 +397,9 @@ framework_remove(struct master *m, struct framework *fw, const char *why)
 			    "SHUTDOWN_FRAMEWORK", "agent_id", v1_id(t->agent->id),
 			    "framework_id", v1_id(fw->id)), NULL, NULL);
 		}
-		json_decref(t->unacked);
-		t->unacked = NULL;
+		free(t->unacked);
+		free(t->unacked_uuid);
+		t->unacked = t->unacked_uuid = NULL;
 		if (!task_state_terminal(t->state))
 			task_transition(m, t, TASK_KILLED, "REASON_FRAMEWORK_REMOVED",
 			    "Framework removed", "SOURCE_MASTER", false);
@@ -401,7 +428,6 @@ framework_remove(struct master *m, struct framework *fw, const char *why)
 		framework_free(old);
 		m->ncompleted_frameworks--;
 	}
-	offers_schedule(m);
 }
 
 /* After a re-subscription: every status still waiting for an ACKNOWLEDGE
@@ -413,16 +439,16 @@ frameworks_resend_updates(struct framework *fw)
 
 	for (size_t it = 0; strmap_next(fw->tasks, &it, NULL, &v);) {
 		struct task *t = v;
-		json_t *ev;
+		size_t len;
+		char *ev;
+		int rc;
 
 		if (t->unacked == NULL)
 			continue;
-		ev = json_pack("{s:s, s:{s:O}}", "type", "UPDATE", "update",
-		    "status", t->unacked);
-		if (framework_send(fw, ev) == -1) {
-			json_decref(ev);
+		ev = update_event_text(t->unacked, &len);
+		rc = framework_send_text(fw, ev, len);
+		free(ev);
+		if (rc == -1)
 			return;
-		}
-		json_decref(ev);
 	}
 }

@@ -84,7 +84,7 @@ struct master_flags {
 };
 
 /* One status of a task, as the state endpoints show it; the full
- * TaskStatus JSON of the latest one is kept in task->last. */
+ * TaskStatus JSON of the latest one is kept (as text) in task->last. */
 struct task_status {
 	enum task_state state;
 	double timestamp;
@@ -104,14 +104,16 @@ struct task {
 	char *labels, *discovery, *container, *user; /* pre-rendered JSON */
 	struct task_status *statuses;
 	size_t nstatuses;
-	json_t *last;         /* latest TaskStatus (v1 JSON), or NULL */
-	json_t *unacked;      /* latest status with a uuid, not yet acked */
-	json_t *run_msg;      /* RUN_TASK until the agent took it */
+	char *last;           /* latest TaskStatus (compact v1 JSON), or NULL */
+	char *unacked;        /* latest status with a uuid, not yet acked */
+	char *unacked_uuid;   /* its uuid */
 	bool launched;        /* the agent accepted RUN_TASK */
 	bool released;        /* its resources went back (terminal) */
 	bool unreachable;     /* its agent is unreachable */
 	bool recovered;       /* learned from a re-registering agent */
 	double launch_time;   /* monotonic, for the latency metric */
+	char *json;           /* its /master/state rendering, while valid */
+	size_t json_len;
 	TAILQ_ENTRY(task) agent_link;
 	TAILQ_ENTRY(task) done_link; /* in fw->completed */
 };
@@ -165,6 +167,7 @@ struct framework {
 	struct master *m;
 	char *id, *name, *user, *principal, *hostname, *webui_url;
 	json_t *info;         /* FrameworkInfo with id */
+	char *info_text;      /* info, rendered once for RUN_TASK */
 	char **roles;
 	size_t nroles;
 	unsigned caps;
@@ -321,6 +324,9 @@ typedef void (*agent_reply_fn)(struct master *m, json_t *reply,
 /* Sends msg (stolen) to the agent, retrying while it stays active. */
 void agent_send(struct master *m, struct agent *a, json_t *msg,
     agent_reply_fn cb, void *arg);
+/* The same with the message already rendered (text is taken). */
+void agent_send_text(struct master *m, struct agent *a, char *text,
+    const char *type, agent_reply_fn cb, void *arg);
 void agent_ping(struct master *m, struct agent *a);
 
 /* frameworks.c */
@@ -330,6 +336,9 @@ struct framework *framework_new(struct master *m, const char *id,
 void framework_free(struct framework *fw);
 void framework_set_info(struct framework *fw, const json_t *info);
 int framework_send(struct framework *fw, const json_t *event);
+int framework_send_text(struct framework *fw, const char *text, size_t len);
+/* {"type":"UPDATE","update":{"status":<status>}}; caller frees */
+char *update_event_text(const char *status, size_t *len);
 void framework_attach(struct framework *fw, struct http_stream *s,
     const char *stream_id);
 void framework_stream_closed(struct http_stream *s, void *arg);
@@ -486,6 +495,8 @@ void events_framework_updated(struct master *m, const struct framework *fw);
 void events_framework_removed(struct master *m, const struct framework *fw);
 void events_master_elected(struct master *m);
 void events_opsub_start(struct master *m, struct http_req *req);
+/* false when nobody listens: event payloads need not be rendered */
+bool events_wanted(const struct master *m);
 void events_opsub_close_all(struct master *m);
 
 /* http_api.c */
@@ -496,7 +507,10 @@ void http_reply_json_text(struct http_req *req, int status, char *text,
 /* state_json.c: the v0 operator endpoints */
 void state_route(struct master *m, struct http_server *srv);
 void state_write(struct master *m, struct jsonw *w);
+/* Writes a task as the state endpoints show it (cached in the task until
+ * task_touch). */
 void state_write_task(struct jsonw *w, const struct task *t);
+void task_touch(struct task *t);
 void state_write_resources(struct jsonw *w, const struct resources *r);
 
 /* operator_api.c */

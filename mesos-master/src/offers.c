@@ -2,10 +2,12 @@
  * offers: turning the allocator's decisions into Mesos offers, and taking
  * them back.
  *
- * An allocation pass runs right after anything that frees resources (a
- * decline, a task ending, an agent or framework arriving; coalesced into
- * one pass per loop turn) over the agents that changed, and every
- * --allocation_interval over all agents. The offers a pass makes for one
+ * As in Mesos, allocation runs in batches: every --allocation_interval a
+ * pass over all agents offers what declines, ended tasks and unused parts
+ * of accepted offers gave back. New agents, (re-)subscribing frameworks and
+ * REVIVE get a pass at once (coalesced into one per loop turn, over the
+ * agents that changed), so they need not wait for the tick. The offers a
+ * pass makes for one
  * framework go out together in one OFFERS event, after the pass. An offer
  * ends when it is accepted or declined, rescinded (its agent is lost, its
  * framework disconnects, or --offer_timeout passes: the framework then gets
@@ -47,7 +49,6 @@ on_offer_timeout(evutil_socket_t fd, short what, void *arg)
 	    o->id, o->fw->id, m->f.offer_timeout);
 	m->metrics.offers_rescinded++;
 	offer_remove(m, o, true, true);
-	offers_schedule(m);
 }
 
 struct pass {

@@ -36,7 +36,7 @@ send_known(struct framework *fw, const struct task *t)
 	json_t *st = task_status_json(t, (enum task_state)task_forward_state(fw,
 	    s), "REASON_RECONCILIATION", "Reconciliation: Latest task state",
 	    "SOURCE_MASTER");
-	const json_t *last = t->last;
+	json_t *last = t->last ? json_loads(t->last, 0, NULL) : NULL;
 
 	/* keep what the latest real status told (health, container ip) */
 	if (last && task_state_parse(json_str_or(last, "state", "")) ==
@@ -49,6 +49,7 @@ send_known(struct framework *fw, const struct task *t)
 				json_object_set(st, keys[i], json_object_get(last,
 				    keys[i]));
 	}
+	json_decref(last);
 	if (t->agent == NULL && t->agent_id[0])
 		json_object_set_new(st, "agent_id", v1_id(t->agent_id));
 	send(fw, st);

@@ -195,8 +195,6 @@ on_run_reply(struct master *m, json_t *reply, const char *err, void *arg)
 
 		if (t && reply && strcmp(json_str_or(reply, "type", ""), "OK") == 0) {
 			t->launched = true;
-			json_decref(t->run_msg);
-			t->run_msg = NULL;
 		} else if (t && reply && !task_state_terminal(t->state)) {
 			char msg[512];
 
@@ -331,13 +329,20 @@ create_task(struct master *m, struct framework *fw, struct agent *a,
 	return t;
 }
 
-static json_t *
-task_info_for_agent(const struct launch_task *lt, const char *agent_id)
+/* {"type": <type>, "agent_id": {...}, "framework_info": {...}, ...}: the
+ * beginning of RUN_TASK and RUN_TASK_GROUP, rendered once into w. */
+static void
+run_begin(struct jsonw *w, const char *type, const struct agent *a,
+    const struct framework *fw)
 {
-	json_t *ti = json_deep_copy(lt->info);
-
-	json_object_set_new(ti, "agent_id", v1_id(agent_id));
-	return ti;
+	jw_init(w);
+	jw_obj_begin(w);
+	jw_kstr(w, "type", type);
+	jw_key(w, "agent_id");
+	jw_obj_begin(w);
+	jw_kstr(w, "value", a->id);
+	jw_obj_end(w);
+	jw_kraw(w, "framework_info", fw->info_text);
 }
 
 static void
@@ -352,7 +357,7 @@ launch(struct master *m, struct framework *fw, struct agent *a,
 	char msg[512];
 	struct task *t;
 	struct json_errs errs;
-	json_t *run;
+	struct jsonw w;
 
 	const json_t *cmd = json_object_get(lt->info, "command");
 	bool has_cmd = cmd && !json_is_null(cmd);
@@ -383,16 +388,16 @@ launch(struct master *m, struct framework *fw, struct agent *a,
 		e->ntasks++;
 	resources_free(&exec_res);
 	t = create_task(m, fw, a, lt, role, eid);
-	run = json_pack("{s:s, s:o, s:O, s:o}", "type", "RUN_TASK", "agent_id",
-	    v1_id(a->id), "framework_info", fw->info, "task", task_info_for_agent(lt,
-	    a->id));
-	t->run_msg = json_incref(run);
+	/* the TaskInfo goes as sent: its agent_id was checked to be this one */
+	run_begin(&w, "RUN_TASK", a, fw);
+	jw_kjson(&w, "task", lt->info);
+	jw_obj_end(&w);
 	if ((ref = calloc(1, sizeof(*ref))) == NULL ||
 	    (ref->task_ids = calloc(1, sizeof(char *))) == NULL)
 		abort();
 	ref->fw_id = strdup(fw->id);
 	ref->task_ids[ref->ntasks++] = strdup(t->id);
-	agent_send(m, a, run, on_run_reply, ref);
+	agent_send_text(m, a, jw_steal(&w, NULL), "RUN_TASK", on_run_reply, ref);
 }
 
 static void
@@ -404,7 +409,7 @@ launch_group(struct master *m, struct framework *fw, struct agent *a,
 	struct executor *e = executor_on(a, fw, eid);
 	struct resources trial;
 	struct run_ref *ref;
-	json_t *tasks, *run;
+	struct jsonw w;
 	char msg[512] = "";
 	size_t i;
 
@@ -440,7 +445,12 @@ launch_group(struct master *m, struct framework *fw, struct agent *a,
 	if (e == NULL)
 		e = executor_add(m, a, fw, op->group_executor,
 		    &op->group_executor_res);
-	tasks = json_array();
+	run_begin(&w, "RUN_TASK_GROUP", a, fw);
+	jw_kjson(&w, "executor", e->info);
+	jw_key(&w, "task_group");
+	jw_obj_begin(&w);
+	jw_key(&w, "tasks");
+	jw_arr_begin(&w);
 	if ((ref = calloc(1, sizeof(*ref))) == NULL ||
 	    (ref->task_ids = calloc(op->ntasks, sizeof(char *))) == NULL)
 		abort();
@@ -449,20 +459,14 @@ launch_group(struct master *m, struct framework *fw, struct agent *a,
 		struct task *t = create_task(m, fw, a, &op->tasks[i], role, eid);
 
 		e->ntasks++;
-		json_array_append_new(tasks, task_info_for_agent(&op->tasks[i],
-		    a->id));
+		jw_json(&w, op->tasks[i].info);
 		ref->task_ids[ref->ntasks++] = strdup(t->id);
 	}
-	run = json_pack("{s:s, s:o, s:O, s:O, s:{s:o}}", "type", "RUN_TASK_GROUP",
-	    "agent_id", v1_id(a->id), "framework_info", fw->info, "executor", e->info,
-	    "task_group", "tasks", tasks);
-	for (i = 0; i < ref->ntasks; i++) {
-		struct task *t = strmap_get(fw->tasks, ref->task_ids[i]);
-
-		if (t)
-			t->run_msg = json_incref(run);
-	}
-	agent_send(m, a, run, on_run_reply, ref);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	agent_send_text(m, a, jw_steal(&w, NULL), "RUN_TASK_GROUP", on_run_reply,
+	    ref);
 }
 
 static void
@@ -515,7 +519,6 @@ sched_accept(struct master *m, struct framework *fw, struct sched_call *c)
 		}
 		invalid_offers(m, fw, c, why);
 		free(offers);
-		offers_schedule(m);
 		return;
 	}
 	resources_init(&pool);
@@ -543,7 +546,6 @@ sched_accept(struct master *m, struct framework *fw, struct sched_call *c)
 			    master_mono() + c->refuse_seconds);
 	}
 	resources_free(&pool);
-	offers_schedule(m);
 }
 
 /* --- the other calls --- */
@@ -570,7 +572,6 @@ decline(struct master *m, struct framework *fw, struct sched_call *c)
 		resources_free(&res);
 		m->metrics.offers_declined++;
 	}
-	offers_schedule(m);
 }
 
 static void

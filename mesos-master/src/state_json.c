@@ -8,6 +8,7 @@
  * jansson tree: /master/state with 10,000 tasks is the endpoint tools poll
  * and it must stay cheap for the one loop that also schedules.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,19 @@ state_write_resources(struct jsonw *w, const struct resources *r)
 	static const char *const base[] = { "cpus", "gpus", "mem", "disk" };
 	char done[64];
 
+	double sum[4] = { 0, 0, 0, 0 };
+
 	memset(done, 0, sizeof(done));
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; k < 4; k++)
+			if (r->v[i].type == RES_SCALAR &&
+			    strcmp(r->v[i].name, base[k]) == 0)
+				sum[k] += r->v[i].scalar;
 	jw_obj_begin(w);
-	for (size_t i = 0; i < 4; i++)
-		jw_kdouble(w, base[i], resources_scalar(r, base[i]));
+	jw_kldouble(w, "cpus", round(sum[0] * 1000) / 1000);
+	jw_kldouble(w, "gpus", round(sum[1] * 1000) / 1000);
+	jw_kldouble(w, "mem", round(sum[2] * 1000) / 1000);
+	jw_kldouble(w, "disk", round(sum[3] * 1000) / 1000);
 	for (size_t i = 0; i < r->n && i < sizeof(done); i++) {
 		const struct resource *res = &r->v[i];
 		bool seen = false;
@@ -135,44 +145,71 @@ write_unreserved(struct jsonw *w, const struct resources *r)
 /* --- tasks --- */
 
 void
+task_touch(struct task *t)
+{
+	free(t->json);
+	t->json = NULL;
+}
+
+static void render_task(struct jsonw *w, const struct task *t);
+
+void
 state_write_task(struct jsonw *w, const struct task *t)
 {
+	struct task *mut = (struct task *)t; /* the cache is not the task */
+	struct jsonw one;
+
+	if (t->json == NULL) {
+		jw_init(&one);
+		render_task(&one, t);
+		mut->json = jw_steal(&one, &mut->json_len);
+		/* the writer's buffer is a 4 KiB minimum: keep only the text */
+		mut->json = realloc(mut->json, mut->json_len + 1);
+		if (mut->json == NULL)
+			abort();
+	}
+	jw_rawn(w, t->json, t->json_len);
+}
+
+static void
+render_task(struct jsonw *w, const struct task *t)
+{
 	jw_obj_begin(w);
-	jw_kstr(w, "id", t->id);
-	jw_kstr(w, "name", t->name);
-	jw_kstr(w, "framework_id", t->fw->id);
-	jw_kstr(w, "executor_id", t->executor_id);
-	jw_kstr(w, "slave_id", t->agent_id);
-	jw_kstr(w, "state", task_state_name(t->unreachable ? TASK_UNREACHABLE :
+	jw_klstr(w, "id", t->id);
+	jw_klstr(w, "name", t->name);
+	jw_klstr(w, "framework_id", t->fw->id);
+	jw_klstr(w, "executor_id", t->executor_id);
+	jw_klstr(w, "slave_id", t->agent_id);
+	jw_klstr(w, "state", task_state_name(t->unreachable ? TASK_UNREACHABLE :
 	    t->state));
-	jw_key(w, "resources");
+	jw_key_lit(w, "resources");
 	state_write_resources(w, &t->res);
-	jw_kstr(w, "role", t->role);
-	jw_key(w, "statuses");
+	jw_klstr(w, "role", t->role);
+	jw_key_lit(w, "statuses");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < t->nstatuses; i++) {
 		const struct task_status *st = &t->statuses[i];
 
 		jw_obj_begin(w);
-		jw_kstr(w, "state", task_state_name(st->state));
-		jw_kdouble(w, "timestamp", st->timestamp);
+		jw_klstr(w, "state", task_state_name(st->state));
+		jw_kldouble(w, "timestamp", st->timestamp);
 		if (st->labels)
-			jw_kraw(w, "labels", st->labels);
+			jw_klraw(w, "labels", st->labels);
 		if (st->container_status)
-			jw_kraw(w, "container_status", st->container_status);
+			jw_klraw(w, "container_status", st->container_status);
 		if (st->healthy >= 0)
-			jw_kbool(w, "healthy", st->healthy);
+			jw_klbool(w, "healthy", st->healthy);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
 	if (t->user)
-		jw_kstr(w, "user", t->user);
+		jw_klstr(w, "user", t->user);
 	if (t->labels)
-		jw_kraw(w, "labels", t->labels);
+		jw_klraw(w, "labels", t->labels);
 	if (t->discovery)
-		jw_kraw(w, "discovery", t->discovery);
+		jw_klraw(w, "discovery", t->discovery);
 	if (t->container)
-		jw_kraw(w, "container", t->container);
+		jw_klraw(w, "container", t->container);
 	jw_obj_end(w);
 }
 
@@ -182,33 +219,33 @@ state_write_task(struct jsonw *w, const struct task *t)
 static void
 write_agent_fields(struct jsonw *w, const struct agent *a, bool full)
 {
-	jw_kstr(w, "id", a->id);
-	jw_kstr(w, "hostname", a->hostname);
-	jw_kint(w, "port", a->port);
-	jw_kraw(w, "attributes", a->attrs_summary);
-	jw_kstr(w, "pid", a->pid);
-	jw_kdouble(w, "registered_time", a->registered_time);
+	jw_klstr(w, "id", a->id);
+	jw_klstr(w, "hostname", a->hostname);
+	jw_klint(w, "port", a->port);
+	jw_klraw(w, "attributes", a->attrs_summary);
+	jw_klstr(w, "pid", a->pid);
+	jw_kldouble(w, "registered_time", a->registered_time);
 	if (a->reregistered_time > 0)
-		jw_kdouble(w, "reregistered_time", a->reregistered_time);
-	jw_key(w, "resources");
+		jw_kldouble(w, "reregistered_time", a->reregistered_time);
+	jw_key_lit(w, "resources");
 	state_write_resources(w, &a->total);
-	jw_key(w, "used_resources");
+	jw_key_lit(w, "used_resources");
 	state_write_resources(w, &a->used);
-	jw_key(w, "offered_resources");
+	jw_key_lit(w, "offered_resources");
 	state_write_resources(w, &a->offered);
-	jw_key(w, "reserved_resources");
+	jw_key_lit(w, "reserved_resources");
 	write_reserved(w, &a->total);
-	jw_key(w, "unreserved_resources");
+	jw_key_lit(w, "unreserved_resources");
 	write_unreserved(w, &a->total);
-	jw_kbool(w, "active", a->state == AGENT_ACTIVE);
-	jw_kstr(w, "version", a->version);
+	jw_klbool(w, "active", a->state == AGENT_ACTIVE);
+	jw_klstr(w, "version", a->version);
 	jw_kjson(w, "capabilities", a->capabilities);
 	if (json_object_get(a->info, "domain"))
 		jw_kjson(w, "domain", json_object_get(a->info, "domain"));
 	if (full) {
 		json_t *v;
 
-		jw_key(w, "reserved_resources_full");
+		jw_key_lit(w, "reserved_resources_full");
 		jw_obj_begin(w);
 		for (size_t i = 0; i < a->total.n; i++) {
 			struct resources mine;
@@ -293,14 +330,14 @@ static void
 write_offer(struct jsonw *w, const struct offer *o)
 {
 	jw_obj_begin(w);
-	jw_kstr(w, "id", o->id);
-	jw_kstr(w, "framework_id", o->fw->id);
-	jw_key(w, "allocation_info");
+	jw_klstr(w, "id", o->id);
+	jw_klstr(w, "framework_id", o->fw->id);
+	jw_key_lit(w, "allocation_info");
 	jw_obj_begin(w);
-	jw_kstr(w, "role", o->role);
+	jw_klstr(w, "role", o->role);
 	jw_obj_end(w);
-	jw_kstr(w, "slave_id", o->agent->id);
-	jw_key(w, "resources");
+	jw_klstr(w, "slave_id", o->agent->id);
+	jw_key_lit(w, "resources");
 	state_write_resources(w, &o->res);
 	jw_obj_end(w);
 }
@@ -325,65 +362,65 @@ write_framework(struct jsonw *w, const struct framework *fw)
 	void *v;
 
 	jw_obj_begin(w);
-	jw_kstr(w, "id", fw->id);
-	jw_kstr(w, "name", fw->name);
-	jw_key(w, "used_resources");
+	jw_klstr(w, "id", fw->id);
+	jw_klstr(w, "name", fw->name);
+	jw_key_lit(w, "used_resources");
 	state_write_resources(w, &fw->used);
-	jw_key(w, "offered_resources");
+	jw_key_lit(w, "offered_resources");
 	state_write_resources(w, &fw->offered);
 	write_caps(w, fw);
-	jw_kstr(w, "hostname", fw->hostname);
-	jw_kstr(w, "webui_url", fw->webui_url);
-	jw_kbool(w, "active", fw->active);
-	jw_kbool(w, "connected", fw->connected);
-	jw_kbool(w, "recovered", fw->recovered);
-	jw_kstr(w, "user", fw->user);
-	jw_kdouble(w, "failover_timeout", fw->failover_timeout);
-	jw_kbool(w, "checkpoint", fw->checkpoint);
-	jw_kdouble(w, "registered_time", fw->registered_time);
-	jw_kdouble(w, "unregistered_time", fw->unregistered_time);
+	jw_klstr(w, "hostname", fw->hostname);
+	jw_klstr(w, "webui_url", fw->webui_url);
+	jw_klbool(w, "active", fw->active);
+	jw_klbool(w, "connected", fw->connected);
+	jw_klbool(w, "recovered", fw->recovered);
+	jw_klstr(w, "user", fw->user);
+	jw_kldouble(w, "failover_timeout", fw->failover_timeout);
+	jw_klbool(w, "checkpoint", fw->checkpoint);
+	jw_kldouble(w, "registered_time", fw->registered_time);
+	jw_kldouble(w, "unregistered_time", fw->unregistered_time);
 	if (fw->reregistered_time > 0 &&
 	    fw->reregistered_time != fw->registered_time)
-		jw_kdouble(w, "reregistered_time", fw->reregistered_time);
+		jw_kldouble(w, "reregistered_time", fw->reregistered_time);
 	if (fw->principal)
-		jw_kstr(w, "principal", fw->principal);
+		jw_klstr(w, "principal", fw->principal);
 	resources_copy(&both, &fw->used);
 	resources_add(&both, &fw->offered);
-	jw_key(w, "resources");
+	jw_key_lit(w, "resources");
 	state_write_resources(w, &both);
 	resources_free(&both);
 	if (fw->caps & FW_CAP_MULTI_ROLE) {
-		jw_key(w, "roles");
+		jw_key_lit(w, "roles");
 		jw_arr_begin(w);
 		for (size_t i = 0; i < fw->nroles; i++)
 			jw_str(w, fw->roles[i]);
 		jw_arr_end(w);
 	} else {
-		jw_kstr(w, "role", framework_role_of(fw));
+		jw_klstr(w, "role", framework_role_of(fw));
 	}
-	jw_key(w, "tasks");
+	jw_key_lit(w, "tasks");
 	jw_arr_begin(w);
 	for (size_t it = 0; strmap_next(fw->tasks, &it, NULL, &v);)
 		if (!((struct task *)v)->unreachable)
 			state_write_task(w, v);
 	jw_arr_end(w);
-	jw_key(w, "unreachable_tasks");
+	jw_key_lit(w, "unreachable_tasks");
 	jw_arr_begin(w);
 	for (size_t it = 0; strmap_next(fw->tasks, &it, NULL, &v);)
 		if (((struct task *)v)->unreachable)
 			state_write_task(w, v);
 	jw_arr_end(w);
-	jw_key(w, "completed_tasks");
+	jw_key_lit(w, "completed_tasks");
 	jw_arr_begin(w);
 	TAILQ_FOREACH(t, &fw->completed, done_link)
 		state_write_task(w, t);
 	jw_arr_end(w);
-	jw_key(w, "offers");
+	jw_key_lit(w, "offers");
 	jw_arr_begin(w);
 	TAILQ_FOREACH(o, &fw->offers, fw_link)
 		write_offer(w, o);
 	jw_arr_end(w);
-	jw_key(w, "executors");
+	jw_key_lit(w, "executors");
 	jw_arr_begin(w);
 	for (size_t it = 0; strmap_next(fw->m->agents, &it, NULL, &v);) {
 		const struct executor *e;
@@ -392,16 +429,16 @@ write_framework(struct jsonw *w, const struct framework *fw)
 			if (e->fw != fw)
 				continue;
 			jw_obj_begin(w);
-			jw_kstr(w, "executor_id", e->id);
-			jw_kstr(w, "name", json_str_or(e->info, "name", ""));
-			jw_kstr(w, "framework_id", fw->id);
+			jw_klstr(w, "executor_id", e->id);
+			jw_klstr(w, "name", json_str_or(e->info, "name", ""));
+			jw_klstr(w, "framework_id", fw->id);
 			if (json_object_get(e->info, "command"))
 				jw_kjson(w, "command", json_object_get(e->info,
 				    "command"));
-			jw_key(w, "resources");
+			jw_key_lit(w, "resources");
 			state_write_resources(w, &e->res);
-			jw_kstr(w, "type", json_str_or(e->info, "type", "CUSTOM"));
-			jw_kstr(w, "slave_id", e->agent->id);
+			jw_klstr(w, "type", json_str_or(e->info, "type", "CUSTOM"));
+			jw_klstr(w, "slave_id", e->agent->id);
 			jw_obj_end(w);
 		}
 	}
@@ -460,47 +497,47 @@ state_write(struct master *m, struct jsonw *w)
 
 	count_agents(m, &active, &unreachable);
 	jw_obj_begin(w);
-	jw_kstr(w, "version", DCOS_MESOS_VERSION);
-	jw_kstr(w, "build_date", __DATE__ " " __TIME__);
-	jw_kint(w, "build_time", (int64_t)m->start_time);
-	jw_kstr(w, "build_user", "dcos-c " DCOS_VERSION);
-	jw_kdouble(w, "start_time", m->start_time);
+	jw_klstr(w, "version", DCOS_MESOS_VERSION);
+	jw_klstr(w, "build_date", __DATE__ " " __TIME__);
+	jw_klint(w, "build_time", (int64_t)m->start_time);
+	jw_klstr(w, "build_user", "dcos-c " DCOS_VERSION);
+	jw_kldouble(w, "start_time", m->start_time);
 	if (m->role == ROLE_LEADER)
-		jw_kdouble(w, "elected_time", m->elected_time);
-	jw_kstr(w, "id", m->id);
-	jw_kstr(w, "pid", m->pid);
-	jw_kstr(w, "hostname", m->hostname);
-	jw_key(w, "capabilities");
+		jw_kldouble(w, "elected_time", m->elected_time);
+	jw_klstr(w, "id", m->id);
+	jw_klstr(w, "pid", m->pid);
+	jw_klstr(w, "hostname", m->hostname);
+	jw_key_lit(w, "capabilities");
 	jw_arr_begin(w);
 	jw_str(w, "AGENT_UPDATE");
 	jw_arr_end(w);
-	jw_kint(w, "activated_slaves", active);
-	jw_kint(w, "deactivated_slaves", 0);
-	jw_kint(w, "unreachable_slaves", unreachable);
-	jw_kstr(w, "leader", m->pid);
-	jw_key(w, "leader_info");
+	jw_klint(w, "activated_slaves", active);
+	jw_klint(w, "deactivated_slaves", 0);
+	jw_klint(w, "unreachable_slaves", unreachable);
+	jw_klstr(w, "leader", m->pid);
+	jw_key_lit(w, "leader_info");
 	jw_obj_begin(w);
-	jw_kstr(w, "id", m->id);
-	jw_kstr(w, "pid", m->pid);
-	jw_kint(w, "port", m->f.port);
-	jw_kstr(w, "hostname", m->hostname);
+	jw_klstr(w, "id", m->id);
+	jw_klstr(w, "pid", m->pid);
+	jw_klint(w, "port", m->f.port);
+	jw_klstr(w, "hostname", m->hostname);
 	jw_obj_end(w);
 	if (m->f.cluster)
-		jw_kstr(w, "cluster", m->f.cluster);
+		jw_klstr(w, "cluster", m->f.cluster);
 	jw_kjson(w, "flags", flags);
 	json_decref(flags);
-	jw_key(w, "slaves");
+	jw_key_lit(w, "slaves");
 	write_agents(w, m, NULL, false);
-	jw_key(w, "recovered_slaves");
+	jw_key_lit(w, "recovered_slaves");
 	write_recovered_agents(w, m);
-	jw_key(w, "frameworks");
+	jw_key_lit(w, "frameworks");
 	write_frameworks(w, m, NULL);
-	jw_key(w, "completed_frameworks");
+	jw_key_lit(w, "completed_frameworks");
 	write_completed_frameworks(w, m, NULL);
-	jw_key(w, "orphan_tasks");
+	jw_key_lit(w, "orphan_tasks");
 	jw_arr_begin(w);
 	jw_arr_end(w);
-	jw_key(w, "unregistered_frameworks");
+	jw_key_lit(w, "unregistered_frameworks");
 	jw_arr_begin(w);
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -573,10 +610,10 @@ h_state_summary(struct http_req *req, void *arg)
 		return;
 	jw_init(&w);
 	jw_obj_begin(&w);
-	jw_kstr(&w, "hostname", m->hostname);
+	jw_klstr(&w, "hostname", m->hostname);
 	if (m->f.cluster)
-		jw_kstr(&w, "cluster", m->f.cluster);
-	jw_key(&w, "slaves");
+		jw_klstr(&w, "cluster", m->f.cluster);
+	jw_key_lit(&w, "slaves");
 	jw_arr_begin(&w);
 	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {
 		struct agent *a = v;
@@ -593,7 +630,7 @@ h_state_summary(struct http_req *req, void *arg)
 		jw_obj_begin(&w);
 		write_agent_fields(&w, a, false);
 		write_counts(&w, counts);
-		jw_key(&w, "framework_ids");
+		jw_key_lit(&w, "framework_ids");
 		jw_arr_begin(&w);
 		for (size_t k = 0; strmap_next(fws, &k, NULL, &fv);)
 			jw_str(&w, ((struct framework *)fv)->id);
@@ -602,7 +639,7 @@ h_state_summary(struct http_req *req, void *arg)
 		strmap_free(fws);
 	}
 	jw_arr_end(&w);
-	jw_key(&w, "frameworks");
+	jw_key_lit(&w, "frameworks");
 	jw_arr_begin(&w);
 	for (size_t it = 0; strmap_next(m->frameworks, &it, NULL, &v);) {
 		struct framework *fw = v;
@@ -619,20 +656,20 @@ h_state_summary(struct http_req *req, void *arg)
 		TAILQ_FOREACH(t, &fw->completed, done_link)
 			count_task(counts, t);
 		jw_obj_begin(&w);
-		jw_kstr(&w, "id", fw->id);
-		jw_kstr(&w, "name", fw->name);
-		jw_key(&w, "used_resources");
+		jw_klstr(&w, "id", fw->id);
+		jw_klstr(&w, "name", fw->name);
+		jw_key_lit(&w, "used_resources");
 		state_write_resources(&w, &fw->used);
-		jw_key(&w, "offered_resources");
+		jw_key_lit(&w, "offered_resources");
 		state_write_resources(&w, &fw->offered);
 		write_caps(&w, fw);
-		jw_kstr(&w, "hostname", fw->hostname);
-		jw_kstr(&w, "webui_url", fw->webui_url);
-		jw_kbool(&w, "active", fw->active);
-		jw_kbool(&w, "connected", fw->connected);
-		jw_kbool(&w, "recovered", fw->recovered);
+		jw_klstr(&w, "hostname", fw->hostname);
+		jw_klstr(&w, "webui_url", fw->webui_url);
+		jw_klbool(&w, "active", fw->active);
+		jw_klbool(&w, "connected", fw->connected);
+		jw_klbool(&w, "recovered", fw->recovered);
 		write_counts(&w, counts);
-		jw_key(&w, "slave_ids");
+		jw_key_lit(&w, "slave_ids");
 		jw_arr_begin(&w);
 		for (size_t k = 0; strmap_next(agents, &k, (const char **)&fv,
 		    NULL);)
@@ -656,9 +693,9 @@ h_slaves(struct http_req *req, void *arg)
 		return;
 	jw_init(&w);
 	jw_obj_begin(&w);
-	jw_key(&w, "slaves");
+	jw_key_lit(&w, "slaves");
 	write_agents(&w, m, http_req_query(req, "slave_id"), true);
-	jw_key(&w, "recovered_slaves");
+	jw_key_lit(&w, "recovered_slaves");
 	write_recovered_agents(&w, m);
 	jw_obj_end(&w);
 	reply_doc(req, &w);
@@ -675,11 +712,11 @@ h_frameworks(struct http_req *req, void *arg)
 		return;
 	jw_init(&w);
 	jw_obj_begin(&w);
-	jw_key(&w, "frameworks");
+	jw_key_lit(&w, "frameworks");
 	write_frameworks(&w, m, only);
-	jw_key(&w, "completed_frameworks");
+	jw_key_lit(&w, "completed_frameworks");
 	write_completed_frameworks(&w, m, only);
-	jw_key(&w, "unregistered_frameworks");
+	jw_key_lit(&w, "unregistered_frameworks");
 	jw_arr_begin(&w);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
@@ -745,7 +782,7 @@ h_tasks(struct http_req *req, void *arg)
 	qsort(all, n, sizeof(*all), by_time_desc);
 	jw_init(&w);
 	jw_obj_begin(&w);
-	jw_key(&w, "tasks");
+	jw_key_lit(&w, "tasks");
 	jw_arr_begin(&w);
 	for (long i = offset; i < (long)n && i < offset + limit; i++)
 		state_write_task(&w, all[order && !strcmp(order, "asc") ?

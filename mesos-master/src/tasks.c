@@ -134,9 +134,10 @@ task_free(struct task *t)
 	free(t->discovery);
 	free(t->container);
 	free(t->user);
-	json_decref(t->last);
-	json_decref(t->unacked);
-	json_decref(t->run_msg);
+	free(t->last);
+	free(t->unacked);
+	free(t->unacked_uuid);
+	free(t->json);
 	resources_free(&t->res);
 	free(t);
 }
@@ -198,9 +199,10 @@ push_status(struct task *t, enum task_state state, double ts,
 	    "container_status"));
 }
 
-/* Records a status (v1 TaskStatus) as the task's latest. */
-void
-task_add_status(struct master *m, struct task *t, const json_t *status)
+/* Records a status (v1 TaskStatus) as the task's latest; text is its
+ * compact rendering (made here when NULL). */
+static void
+record_status(struct task *t, const json_t *status, const char *text)
 {
 	int state = task_state_parse(json_str_or(status, "state", ""));
 	double ts = json_num_or(status, "timestamp", master_now());
@@ -208,8 +210,17 @@ task_add_status(struct master *m, struct task *t, const json_t *status)
 	if (state < 0)
 		return;
 	push_status(t, (enum task_state)state, ts, status);
-	json_decref(t->last);
-	t->last = json_deep_copy(status);
+	task_touch(t);
+	free(t->last);
+	t->last = text ? strdup(text) : json_compact(status);
+	if (t->last == NULL)
+		abort();
+}
+
+void
+task_add_status(struct master *m, struct task *t, const json_t *status)
+{
+	record_status(t, status, NULL);
 }
 
 /* A TaskStatus made by the master (no uuid: no acknowledgement needed). */
@@ -271,7 +282,6 @@ tasks_release_resources(struct master *m, struct task *t)
 	}
 	resources_subtract(&t->fw->used, &t->res);
 	executor_release(m, t);
-	offers_schedule(m);
 }
 
 /* Moves a task out of the active set (its agent and the framework's task
@@ -286,21 +296,30 @@ task_finish(struct task *t)
 	framework_complete_task(t->fw, t);
 }
 
+/* Sends a status to the framework as an UPDATE event; text is the
+ * status rendered, used as is unless the state must be translated for a
+ * framework that is not PARTITION_AWARE. */
 static void
-forward(struct framework *fw, const json_t *status, enum task_state state)
+forward(struct framework *fw, const json_t *status, const char *text,
+    enum task_state state)
 {
-	json_t *st, *ev;
+	char *ev, *translated = NULL;
+	size_t len;
 
 	if (!fw->connected)
 		return;
-	st = json_deep_copy(status);
-	if (task_forward_state(fw, state) != (int)state)
+	if (task_forward_state(fw, state) != (int)state) {
+		json_t *st = json_deep_copy(status);
+
 		json_object_set_new(st, "state", json_string(task_state_name(
 		    task_forward_state(fw, state))));
-	ev = json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
-	    st);
-	framework_send(fw, ev);
-	json_decref(ev);
+		text = translated = json_compact(st);
+		json_decref(st);
+	}
+	ev = update_event_text(text, &len);
+	framework_send_text(fw, ev, len);
+	free(ev);
+	free(translated);
 }
 
 /* A transition the master decides (agent lost, kill of an unlaunched task,
@@ -313,14 +332,14 @@ task_transition(struct master *m, struct task *t, enum task_state state,
 	json_t *st = task_status_json(t, state, reason, message, source);
 	bool was_terminal = task_state_terminal(t->state);
 
-	task_add_status(m, t, st);
+	record_status(t, st, NULL);
 	t->state = state;
 	m->metrics.tasks_by_state[state]++;
 	if (task_state_terminal(state) && !was_terminal)
 		tasks_release_resources(m, t);
 	events_task_updated(m, t);
 	if (do_forward)
-		forward(t->fw, st, state);
+		forward(t->fw, st, t->last, state);
 	json_decref(st);
 	/* nothing to acknowledge: a terminal task is done with at once */
 	if (task_state_terminal(state) && t->unacked == NULL)
@@ -336,30 +355,36 @@ tasks_status_update(struct master *m, struct agent *a, const char *fw_id,
 	    "value", "");
 	int state = task_state_parse(json_str_or(status, "state", ""));
 	struct task *t = fw ? strmap_get(fw->tasks, task_id) : NULL;
+	const char *uuid = json_str_or(status, "uuid", NULL);
+	char *text;
 
 	if (json_object_get(status, "agent_id") == NULL)
 		json_object_set_new(status, "agent_id", v1_id(a->id));
+	text = json_compact(status);
 	if (t && (!task_state_terminal(t->state) || t->unreachable)) {
 		bool was_terminal = task_state_terminal(t->state);
 
 		t->unreachable = false;
-		task_add_status(m, t, status);
+		record_status(t, status, text);
 		t->state = (enum task_state)state;
 		m->metrics.tasks_by_state[state]++;
 		if (task_state_terminal(t->state) && !was_terminal)
 			tasks_release_resources(m, t);
 		events_task_updated(m, t);
 	}
-	if (t && json_object_get(status, "uuid")) {
-		json_decref(t->unacked);
-		t->unacked = json_incref(status);
+	if (t && uuid) {
+		free(t->unacked);
+		free(t->unacked_uuid);
+		t->unacked = strdup(text);
+		t->unacked_uuid = strdup(uuid);
 	}
 	m->metrics.valid_status_updates++;
 	if (fw)
-		forward(fw, status, (enum task_state)state);
+		forward(fw, status, text, (enum task_state)state);
 	else
 		log_debug("status update %s of task %s for unknown framework %s "
 		    "dropped", task_state_name(state), task_id, fw_id);
+	free(text);
 	ipc_reply(p, json_pack("{s:s}", "type", "OK"));
 }
 
@@ -371,16 +396,35 @@ tasks_acknowledge(struct master *m, struct framework *fw,
 	struct task *t = strmap_get(fw->tasks, task_id);
 	struct agent *a = agent_find(m, agent_id);
 
-	if (a && a->state == AGENT_ACTIVE)
-		agent_send(m, a, json_pack("{s:s, s:o, s:o, s:o, s:s}", "type",
-		    "ACKNOWLEDGE_UPDATE", "agent_id", v1_id(agent_id),
-		    "framework_id", v1_id(fw->id), "task_id", v1_id(task_id), "uuid",
-		    uuid), NULL, NULL);
-	if (t == NULL || t->unacked == NULL ||
-	    strcmp(json_str_or(t->unacked, "uuid", ""), uuid) != 0)
+	if (a && a->state == AGENT_ACTIVE) {
+		struct jsonw w;
+
+		jw_init(&w);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "type", "ACKNOWLEDGE_UPDATE");
+		jw_key(&w, "agent_id");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "value", agent_id);
+		jw_obj_end(&w);
+		jw_key(&w, "framework_id");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "value", fw->id);
+		jw_obj_end(&w);
+		jw_key(&w, "task_id");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "value", task_id);
+		jw_obj_end(&w);
+		jw_kstr(&w, "uuid", uuid);
+		jw_obj_end(&w);
+		agent_send_text(m, a, jw_steal(&w, NULL), "ACKNOWLEDGE_UPDATE", NULL,
+		    NULL);
+	}
+	if (t == NULL || t->unacked_uuid == NULL ||
+	    strcmp(t->unacked_uuid, uuid) != 0)
 		return;
-	json_decref(t->unacked);
-	t->unacked = NULL;
+	free(t->unacked);
+	free(t->unacked_uuid);
+	t->unacked = t->unacked_uuid = NULL;
 	if (task_state_terminal(t->state))
 		task_finish(t);
 }

@@ -54,9 +54,6 @@ v1_task(const struct task *t)
 			    raw(st->labels)));
 		json_array_append_new(statuses, s);
 	}
-	if (t->last)
-		json_object_set(j, "status_update_state", json_object_get(t->last,
-		    "state"));
 	if (t->labels)
 		json_object_set_new(j, "labels", json_pack("{s:o}", "labels",
 		    raw(t->labels)));

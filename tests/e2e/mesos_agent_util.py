@@ -71,7 +71,9 @@ def run(fw, agent_id, name, timeout=30, **task_kw):
     """Launches one task on the agent; returns its TaskInfo."""
     offer = offer_on(fw, agent_id)
     task = fw.task(offer, name, **task_kw)
-    fw.launch(offer, [task])
+    # no filter on what is left: the next task need not wait 5s (Mesos'
+    # default refuse_seconds) for the rest of the agent to be offered again
+    fw.launch(offer, [task], refuse_seconds=0)
     return task
 
 

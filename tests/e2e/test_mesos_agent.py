@@ -6,6 +6,7 @@ period, fail with the right reasons, fetch their URIs, and are cleaned
 up. Restarts and failures of the agent are in test_mesos_agent_recovery.py.
 """
 
+import base64
 import io
 import os
 import socket
@@ -18,8 +19,9 @@ import requests
 
 from harness import garbage_tcp, wait_for
 from mesos_agent_util import (agent_state, cleanup_containers, framework,
-                              offer_on, read_file, registered, run, sandbox,
-                              start_agent, start_master, tid, wait_file)
+                              offer_on, processes_under, read_file,
+                              registered, run, sandbox, start_agent,
+                              start_master, tid, wait_file)
 
 
 class World:
@@ -58,6 +60,10 @@ def test_echo_task_runs_through_its_states_and_its_stdout_is_readable(world):
     final = w.fw.statuses(tid(task))[-1]
     assert final["message"] == "Command exited with status 0"
     assert final["agent_id"]["value"] == w.agent_id
+    # where mesos-dns and Marathon find a task's address
+    running = w.fw.statuses(tid(task))[1]
+    assert running["container_status"]["network_infos"][0][
+        "ip_addresses"][0] == {"protocol": "IPv4", "ip_address": w.agent.ip}
 
     box = sandbox(w.agent, tid(task))
     assert f"/slaves/{w.agent_id}/frameworks/{w.fw.framework_id}/executors/" \
@@ -256,7 +262,7 @@ def test_fetcher_downloads_extracts_and_marks_executable(world, http_files):
         {"value": f"{base}/tool", "executable": True},
         {"value": f"{base}/data.txt", "output_file": "renamed.txt"},
     ]
-    w.fw.launch(offer, [task])
+    w.fw.launch(offer, [task], refuse_seconds=0)
     w.fw.wait_state(tid(task), {"TASK_FINISHED", "TASK_FAILED"})
     box = sandbox(w.agent, tid(task))
     assert read_file(w.agent, box + "/stdout").json()["data"] == \
@@ -269,7 +275,7 @@ def test_fetcher_downloads_extracts_and_marks_executable(world, http_files):
     offer = offer_on(w.fw, w.agent_id)
     broken = w.fw.task(offer, "broken", cmd="true")
     broken["command"]["uris"] = [{"value": f"{base}/no-such-file"}]
-    w.fw.launch(offer, [broken])
+    w.fw.launch(offer, [broken], refuse_seconds=0)
     status = w.fw.wait_state(tid(broken), {"TASK_FAILED", "TASK_FINISHED"})
     assert status["state"] == "TASK_FAILED"
     assert status["reason"] == "REASON_CONTAINER_LAUNCH_FAILED"
@@ -390,7 +396,7 @@ def test_task_group_runs_in_one_executor_with_a_sandbox_per_task(world):
                 "framework_id": {"value": w.fw.framework_id},
                 "resources": [w.fw.scalar("cpus", 0.1),
                               w.fw.scalar("mem", 32)]}
-    w.fw.launch_group(offer, executor, [a, b])
+    w.fw.launch_group(offer, executor, [a, b], refuse_seconds=0)
     for t in (a, b):
         w.fw.wait_state(tid(t), "TASK_FINISHED")
     box = sandbox(w.agent, "pod-1")
@@ -401,8 +407,9 @@ def test_task_group_runs_in_one_executor_with_a_sandbox_per_task(world):
 
 
 # A third-party executor, written against the Mesos v1 executor HTTP API
-# with nothing of ours: it subscribes, runs nothing, reports each task
-# RUNNING then FINISHED, and leaves once the agent acknowledged both.
+# with nothing of ours: it subscribes, reports each task RUNNING, answers a
+# framework message "x" with "pong:x", then reports the task FINISHED and
+# leaves once the agent acknowledged everything.
 CUSTOM_EXECUTOR = r'''
 import json, os, sys, uuid, base64, requests
 url = "http://%s/api/v1/executor" % os.environ["MESOS_AGENT_ENDPOINT"]
@@ -434,9 +441,15 @@ for chunk in r.iter_content(chunk_size=None):
         ev, buf = json.loads(rest[:int(n)]), rest[int(n):]
         print("event", ev["type"], flush=True)
         if ev["type"] == "LAUNCH":
-            t = ev["launch"]["task"]["task_id"]
-            update(t, "TASK_RUNNING")
-            update(t, "TASK_FINISHED")
+            task = ev["launch"]["task"]["task_id"]
+            update(task, "TASK_RUNNING")
+        elif ev["type"] == "MESSAGE":
+            data = base64.b64decode(ev["message"]["data"])
+            m = requests.post(url, headers=H, json={
+                "type": "MESSAGE", "framework_id": fid, "executor_id": eid,
+                "message": {"data": base64.b64encode(b"pong:" + data).decode()}})
+            assert m.status_code == 202, m.text
+            update(task, "TASK_FINISHED")
             done += 1
         elif ev["type"] == "ACKNOWLEDGED":
             pending.discard(ev["acknowledged"]["uuid"])
@@ -459,7 +472,13 @@ def test_custom_executor_speaking_the_v1_executor_api_runs_tasks(world,
                 "resources": [w.fw.scalar("cpus", 0.1),
                               w.fw.scalar("mem", 64)]}
     task = w.fw.task(offer, "by-custom", executor=executor)
-    w.fw.launch(offer, [task])
+    w.fw.launch(offer, [task], refuse_seconds=0)
+    w.fw.wait_state(tid(task), "TASK_RUNNING")
+    # a framework message goes to the executor and its answer comes back
+    w.fw.message(w.agent_id, "custom-1", b"ping")
+    msg = w.fw.wait_event("MESSAGE")["message"]
+    assert base64.b64decode(msg["data"]) == b"pong:ping"
+    assert msg["executor_id"]["value"] == "custom-1"
     st = w.fw.wait_state(tid(task), "TASK_FINISHED")
     assert st["message"] == "custom TASK_FINISHED"
     assert st["executor_id"]["value"] == "custom-1"
@@ -478,3 +497,102 @@ def test_agent_finds_the_leading_master_through_the_store(cluster):
         agent.log()
     slaves = requests.get(master.url + "/master/slaves").json()["slaves"]
     assert [s["hostname"] for s in slaves] == [agent.ip]
+
+
+def test_without_cgroups_memory_is_bounded_by_rlimits(world):
+    w = world(agent_extra=("--isolation=posix/rlimits",))
+    flags = agent_state(w.agent)["flags"]
+    assert flags["isolation"] == "posix/rlimits"
+    # dd cannot even allocate its 256 MB buffer under a 32 MB RLIMIT_DATA
+    hog = w.run("hog", mem=32, cmd="dd if=/dev/zero of=/dev/null bs=256M "
+                "count=1")
+    status = w.fw.wait_state(tid(hog), {"TASK_FAILED", "TASK_FINISHED"})
+    assert status["state"] == "TASK_FAILED"
+    assert status["reason"] == "REASON_COMMAND_EXECUTOR_FAILED"
+    assert "memory exhausted" in read_file(
+        w.agent, sandbox(w.agent, tid(hog)) + "/stderr").json()["data"]
+    ok = w.run("fits", mem=64, cmd="dd if=/dev/zero of=/dev/null bs=8M count=1")
+    assert w.fw.wait_state(tid(ok), {"TASK_FAILED", "TASK_FINISHED"}
+                           )["state"] == "TASK_FINISHED"
+
+
+def test_agent_stopping_with_shutdown_executors_on_exit_leaves_nothing(
+        world):
+    w = world(agent_extra=("--shutdown_executors_on_exit",
+                           "--executor_shutdown_grace_period=2secs"))
+    task = w.run("long", cmd="sleep 300")
+    w.fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(w.agent, tid(task))
+    assert processes_under(box)
+    assert w.agent.stop() == 0
+    assert not processes_under(box)
+
+
+def test_tasks_run_as_their_user_and_unknown_users_fail(world, cluster):
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs the agent to run as root")
+    w = world()
+    w.fw.close()  # its offers go to the frameworks below
+    fw = framework(w.master, user="nobody", name="as-nobody")
+    try:
+        task = run(fw, w.agent_id, "whoami", cmd="id -un; touch mine")
+        fw.wait_state(tid(task), "TASK_FINISHED")
+        box = sandbox(w.agent, tid(task))
+        assert read_file(w.agent, box + "/stdout").json()["data"] == \
+            "nobody\n"
+        listing = requests.get(w.agent.url + "/files/browse",
+                               params={"path": box}).json()
+        owners = {os.path.basename(f["path"]): f["uid"] for f in listing}
+        assert owners["mine"] == "nobody"
+    finally:
+        fw.close()
+    registered(w.agent)
+    ghost = framework(w.master, user="no-such-user-here", name="ghost")
+    try:
+        task = run(ghost, w.agent_id, "ghost", cmd="true")
+        status = ghost.wait_state(tid(task), {"TASK_FAILED", "TASK_FINISHED"})
+        assert status["state"] == "TASK_FAILED"
+        assert status["reason"] == "REASON_CONTAINER_LAUNCH_FAILED"
+        assert "no-such-user-here" in status["message"]
+    finally:
+        ghost.close()
+
+
+def test_health_checks_mark_tasks_healthy_and_kill_failing_ones(world):
+    w = world()
+    offer = offer_on(w.fw, w.agent_id)
+    web = w.fw.task(offer, "web", ports=[31042], cmd="exec /usr/bin/python3 "
+                    "-m http.server 31042 --bind 127.0.0.1")
+    web["health_check"] = {"type": "HTTP", "http": {"port": 31042,
+                                                    "path": "/"},
+                           "delay_seconds": 0, "interval_seconds": 0.5,
+                           "grace_period_seconds": 10}
+    tcp = w.fw.task(offer, "tcp", ports=[31043], cmd="exec /usr/bin/python3 "
+                    "-m http.server 31043 --bind 127.0.0.1")
+    tcp["health_check"] = {"type": "TCP", "tcp": {"port": 31043},
+                           "delay_seconds": 0, "interval_seconds": 0.5}
+    # healthy while the file exists, then failing: killed after 2 failures
+    flaky = w.fw.task(offer, "flaky", cmd="touch ok; sleep 2; rm ok; "
+                      "sleep 300")
+    flaky["health_check"] = {"type": "COMMAND",
+                             "command": {"value": "test -e ok"},
+                             "delay_seconds": 0, "interval_seconds": 0.5,
+                             "timeout_seconds": 5, "grace_period_seconds": 1,
+                             "consecutive_failures": 2}
+    w.fw.launch(offer, [web, tcp, flaky], refuse_seconds=0)
+
+    for t in (web, tcp):
+        st = w.fw.wait_for(lambda t=t: next(
+            (s for s in w.fw.statuses(tid(t)) if s.get("healthy")), None),
+            30, f"{t['name']} healthy")
+        assert st["state"] == "TASK_RUNNING"
+        assert st["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+
+    killed = w.fw.wait_state(tid(flaky), "TASK_KILLED", timeout=30)
+    assert killed["healthy"] is False
+    assert killed["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+    healths = [s.get("healthy") for s in w.fw.statuses(tid(flaky))
+               if s["state"] == "TASK_RUNNING"]
+    assert healths[:2] == [None, True]
+    assert healths[2:] == [False, False]
+    assert "TASK_KILLED" not in w.fw.states(tid(web))

@@ -11,7 +11,7 @@ import signal
 import pytest
 import requests
 
-from harness import wait_for
+from harness import bin_path, wait_for
 from mesos_agent_util import (agent_state, cleanup_containers, framework,
                               processes_under, registered, run, sandbox,
                               start_agent, start_master, tid)
@@ -143,9 +143,15 @@ def test_executor_that_died_while_the_agent_was_down_fails_its_task(
     box = sandbox(agent, tid(task))
 
     agent.stop()
-    for p in processes_under(box):
-        os.kill(p, signal.SIGKILL)
-    wait_for(lambda: not processes_under(box), 10, what="the container gone")
+
+    def kill_all():
+        for p in processes_under(box):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return not processes_under(box)
+    wait_for(kill_all, 10, what="the container gone")
     agent.start()
     registered(agent)
     status = fw.wait_state(tid(task), "TASK_FAILED", timeout=30)
@@ -180,3 +186,69 @@ def test_agent_gone_makes_its_tasks_unreachable_or_lost(cluster, cleanup):
     assert task_state_on_agent(agent, tid(t1)) == "TASK_RUNNING"
     r = requests.get(master.url + "/master/slaves").json()
     assert agent_id in [s["id"] for s in r["slaves"]]
+
+
+def test_executor_that_crashes_takes_its_task_down_with_it(cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    agent_id = registered(agent)
+    fw = framework(master)
+    cleanup.append(fw.close)
+    task = run(fw, agent_id, "orphan-to-be", cmd="sleep 300")
+    fw.wait_state(tid(task), "TASK_RUNNING")
+    box = sandbox(agent, tid(task))
+    executor = [p for p in processes_under(box)
+                if b"mesos-executor" in open(f"/proc/{p}/cmdline", "rb").read()]
+    assert len(executor) == 1
+    os.kill(executor[0], signal.SIGKILL)
+    status = fw.wait_state(tid(task), "TASK_FAILED")
+    assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
+    assert status["source"] == "SOURCE_AGENT"
+    # nothing of the container outlives its executor
+    wait_for(lambda: not processes_under(box), 10, what="the task killed")
+
+
+def test_executor_that_never_subscribes_is_killed_and_its_task_fails(
+        cluster, cleanup, tmp_path):
+    # an executor that starts but never speaks the executor API
+    launcher = tmp_path / "launcher"
+    launcher.mkdir()
+    fake = launcher / "mesos-executor"
+    fake.write_text("#!/bin/sh\nexec sleep 300\n")
+    fake.chmod(0o755)
+    for prog in ("mesos-containerizer", "mesos-fetcher"):
+        os.symlink(bin_path(prog), launcher / prog)
+    master = start_master(cluster)
+    agent = start_agent(cluster, master, extra=(
+        f"--launcher_dir={launcher}", "--executor_registration_timeout=2secs",
+        "--executor_shutdown_grace_period=1secs"))
+    agent_id = registered(agent)
+    fw = framework(master)
+    cleanup.append(fw.close)
+
+    silent = run(fw, agent_id, "silent", cmd="true")
+    status = fw.wait_state(tid(silent), "TASK_FAILED", timeout=30)
+    assert status["reason"] == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
+
+    # killed before its executor ever ran it
+    queued = run(fw, agent_id, "queued", cmd="true")
+    wait_for(lambda: processes_under(sandbox(agent, tid(queued))), 10,
+             what="the executor to start")
+    fw.kill(tid(queued))
+    status = fw.wait_state(tid(queued), "TASK_KILLED")
+    assert status["reason"] == "REASON_TASK_KILLED_DURING_LAUNCH"
+    wait_for(lambda: not processes_under(sandbox(agent, tid(queued))), 15,
+             what="the silent executor to be shut down")
+
+
+def test_agent_with_changed_resources_refuses_to_recover(cluster, cleanup):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master)
+    registered(agent)
+    agent.stop()
+    changed = cluster.start("agent-changed", [
+        a.replace("cpus:4", "cpus:8") for a in agent.argv], wait=False)
+    wait_for(lambda: not changed.alive(), 15, what="the agent to refuse")
+    assert changed.proc.returncode != 0
+    assert "Incompatible agent info detected" in changed.log()
+    assert "rm -f" in changed.log()

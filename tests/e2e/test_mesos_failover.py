@@ -2,11 +2,22 @@
 when the leader dies another takes over, agents re-register with their
 tasks, frameworks re-subscribe, and running tasks keep running."""
 
+import signal
+
+import pytest
 import requests
 
 from harness import wait_for
-from mesos_framework import (MesosFramework, leader_url, start_agent,
-                             start_master, wait_agents)
+from mesos_framework import (MesosFramework, cleanup_sandboxes, leader_url,
+                             start_agent, start_master, wait_agents)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks(tmp_path):
+    """Set up before the cluster, so it runs after the daemons stopped:
+    the executors they leave behind go too."""
+    yield
+    cleanup_sandboxes(str(tmp_path))
 
 
 def three_masters(cluster, extra=()):
@@ -130,3 +141,61 @@ def test_agents_that_never_come_back_after_failover_become_unreachable(
         s = requests.get(leader + "/master/state").json()
         return s["unreachable_slaves"] == 1
     wait_for(unreachable, 20, what="the agent to be marked unreachable")
+
+
+def test_a_paused_leader_steps_down_when_it_wakes_up(cluster):
+    store = "sqlite:" + cluster.path("store", "registry.db")
+    masters = [start_master(cluster, name=f"master-{i}", store=store)
+               for i in range(2)]
+    leader = leader_url(masters)
+    old = [m for m in masters if m.url == leader][0]
+    other = [m for m in masters if m is not old][0]
+
+    old.signal(signal.SIGSTOP)  # frozen past its lease
+    try:
+        new_leader = leader_url([other], timeout=30)
+        assert new_leader == other.url
+    finally:
+        old.signal(signal.SIGCONT)
+
+    # once awake it knows it lost the lease: it follows and redirects
+    def following():
+        r = requests.get(old.url + "/master/state", allow_redirects=False,
+                         timeout=2)
+        return r.status_code == 307 and \
+            r.headers["Location"] == "//" + other.url.split("//")[1] + \
+            "/master/state"
+    wait_for(following, 20, what="the old leader to redirect")
+    m = requests.get(old.url + "/metrics/snapshot").json()
+    assert m["master/elected"] == 0.0
+    assert "stepping down" in old.log()
+
+
+def test_agent_unreachable_too_long_is_gone_and_must_register_anew(cluster):
+    master = start_master(cluster, extra=["--max_agent_ping_timeouts=2",
+                                          "--registry_max_agent_age=3secs"])
+    agent = start_agent(cluster, master)
+    old_id = wait_agents(master.url)[0]["id"]
+    fw = MesosFramework([master.ip + ":5050"], name="watcher")
+    fw.subscribe()
+    offer = fw.wait_offers()[0]
+    task = fw.task(offer, "doomed", cmd="sleep 1000")
+    tid = task["task_id"]["value"]
+    fw.launch(offer, [task])
+    fw.wait_state(tid, "TASK_RUNNING")
+
+    agent.signal(signal.SIGSTOP)
+    try:
+        fw.wait_state(tid, "TASK_UNREACHABLE", timeout=20)
+        gone = fw.wait_state(tid, "TASK_GONE", timeout=20)
+        assert "gone" in gone["message"]
+    finally:
+        agent.signal(signal.SIGCONT)
+    # it comes back, is told to shut down, and registers as a new agent
+    def new_agent():
+        st = requests.get(master.url + "/master/slaves").json()
+        return [s for s in st["slaves"] if s["active"] and s["id"] != old_id]
+    wait_for(new_agent, 40, what="the agent to register anew")
+    st = requests.get(master.url + "/master/state").json()
+    assert all(s["id"] != old_id for s in st["slaves"])
+    fw.close()

@@ -10,13 +10,23 @@ import subprocess
 import threading
 import time
 
+import pytest
 import requests
 
 from harness import bin_path, garbage_tcp, wait_for
-from mesos_framework import (EventBus, MesosFramework, recordio_records,
-                             start_agent, start_master, wait_agents)
+from mesos_framework import (EventBus, MesosFramework, cleanup_sandboxes,
+                             recordio_records, start_agent, start_master,
+                             wait_agents)
 
 SCHED = "/api/v1/scheduler"
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks(tmp_path):
+    """Set up before the cluster, so it runs after the daemons stopped:
+    the executors they leave behind go too."""
+    yield
+    cleanup_sandboxes(str(tmp_path))
 
 
 def post(url, body, headers=None, **kw):
@@ -439,7 +449,7 @@ def test_unknown_roles_are_refused_when_the_master_has_a_whitelist(cluster):
 
 def test_master_restart_keeps_agents_and_frameworks_in_the_registry(cluster):
     master = start_master(cluster)
-    agent = start_agent(cluster, master)
+    start_agent(cluster, master)
     agent_id = wait_agents(master.url)[0]["id"]
     fw = MesosFramework([master.ip + ":5050"], name="persistent",
                         failover_timeout=3600)

@@ -3,14 +3,23 @@
 real dcos-mesos-slave: subscribe, offers, launch, status updates and their
 acknowledgement, kill, reconcile, decline and revive, failover."""
 
+import base64
 import time
 
 import pytest
 import requests
 
 from harness import wait_for
-from mesos_framework import (MesosFramework, start_agent, start_master,
-                             wait_agents)
+from mesos_framework import (MesosFramework, cleanup_sandboxes, start_agent,
+                             start_master, wait_agents)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_tasks(tmp_path):
+    """Set up before the cluster, so it runs after the daemons stopped:
+    the executors they leave behind go too."""
+    yield
+    cleanup_sandboxes(str(tmp_path))
 
 
 @pytest.fixture
@@ -354,4 +363,73 @@ def test_launch_group_runs_its_tasks_under_one_executor(mesos):
     # the executor's resources count as used on the agent
     used = wait_agents(master.url)[0]["used_resources"]
     assert abs(used["cpus"] - 0.3) < 1e-9
+    fw.close()
+
+
+# A third-party executor on the v1 executor API: it runs each task
+# (reports RUNNING), answers every framework message with "echo:<data>"
+# and ends its task when killed.
+ECHO_EXECUTOR = r'''
+import base64, json, os, sys, uuid, requests
+url = "http://%s/api/v1/executor" % os.environ["MESOS_AGENT_ENDPOINT"]
+fid = {"value": os.environ["MESOS_FRAMEWORK_ID"]}
+eid = {"value": os.environ["MESOS_EXECUTOR_ID"]}
+H = {"Content-Type": "application/json", "Accept": "application/json"}
+def call(body):
+    body.update({"framework_id": fid, "executor_id": eid})
+    r = requests.post(url, headers=H, json=body)
+    assert r.status_code == 202, r.text
+def update(task_id, state):
+    call({"type": "UPDATE", "update": {"status": {
+        "task_id": task_id, "state": state, "source": "SOURCE_EXECUTOR",
+        "uuid": base64.b64encode(uuid.uuid4().bytes).decode()}}})
+r = requests.post(url, headers=H, stream=True, json={
+    "type": "SUBSCRIBE", "framework_id": fid, "executor_id": eid,
+    "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []}})
+buf = b""
+for chunk in r.iter_content(chunk_size=None):
+    buf += chunk
+    while b"\n" in buf:
+        n, rest = buf.split(b"\n", 1)
+        if len(rest) < int(n):
+            break
+        ev, buf = json.loads(rest[:int(n)]), rest[int(n):]
+        if ev["type"] == "LAUNCH":
+            update(ev["launch"]["task"]["task_id"], "TASK_RUNNING")
+        elif ev["type"] == "MESSAGE":
+            data = base64.b64decode(ev["message"]["data"])
+            call({"type": "MESSAGE", "message": {
+                "data": base64.b64encode(b"echo:" + data).decode()}})
+        elif ev["type"] == "KILL":
+            update(ev["kill"]["task_id"], "TASK_KILLED")
+        elif ev["type"] == "SHUTDOWN":
+            sys.exit(0)
+'''
+
+
+def test_framework_messages_reach_the_executor_and_come_back(mesos,
+                                                             tmp_path):
+    master, agent = mesos
+    script = tmp_path / "echo_executor.py"
+    script.write_text(ECHO_EXECUTOR)
+    fw = subscribed(master, name="chatty")
+    offer = fw.wait_offers()[0]
+    executor = {"executor_id": {"value": "echo-exec"},
+                "framework_id": {"value": fw.framework_id},
+                "command": {"value": f"/usr/bin/python3 {script}"},
+                "resources": [fw.scalar("cpus", 0.1), fw.scalar("mem", 64)]}
+    task = fw.task(offer, "chat", executor=executor)
+    tid = task["task_id"]["value"]
+    fw.launch(offer, [task])
+    fw.wait_state(tid, "TASK_RUNNING", timeout=30)
+
+    fw.message(offer["agent_id"]["value"], "echo-exec", b"hello")
+    ev = fw.wait_event("MESSAGE", timeout=20)
+    assert ev["message"]["agent_id"] == offer["agent_id"]
+    assert ev["message"]["executor_id"] == {"value": "echo-exec"}
+    assert base64.b64decode(ev["message"]["data"]) == b"echo:hello"
+
+    fw.kill(tid)
+    fw.wait_state(tid, "TASK_KILLED", timeout=20)
+    fw.shutdown("echo-exec", offer["agent_id"]["value"])
     fw.close()

@@ -21,6 +21,7 @@ followed (its Location is protocol-relative, ``//host:port/path``).
 import base64
 import json
 import os
+import signal
 import threading
 import time
 import uuid as uuidlib
@@ -411,9 +412,11 @@ def workdir(cluster, name):
 
 
 def start_master(cluster, name="master", ip=None, store=None, extra=(),
-                 wait=True):
+                 wait=True, lead=None):
     """A dcos-mesos-master on a fresh loopback address with test-speed
-    timers; returns the harness Daemon with .ip and .url set."""
+    timers; returns the harness Daemon with .ip and .url set. With lead
+    (the default when it has a store of its own) it also waits until the
+    master leads and has read its registry."""
     from harness import bin_path
     ip = ip or cluster.ip()
     store = store or "sqlite:" + cluster.path(name, "registry.db")
@@ -426,6 +429,10 @@ def start_master(cluster, name="master", ip=None, store=None, extra=(),
                       wait=wait)
     d.ip = ip
     d.url = f"http://{ip}:5050"
+    if lead is None:
+        lead = wait and store is None
+    if lead:
+        leader_url([d])
     return d
 
 
@@ -449,6 +456,35 @@ def start_agent(cluster, masters, name="agent", ip=None,
     d.ip = ip
     d.url = f"http://{ip}:5051"
     return d
+
+
+def sandbox_processes(directory):
+    """Pids of the processes (executors, tasks) working under directory."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(directory):
+                pids.append(int(pid))
+        except OSError:
+            pass
+    return pids
+
+
+def cleanup_sandboxes(directory, grace=5.0):
+    """Executors outlive their agent by design, so stopping the agent does
+    not end them: SIGTERM what still runs under directory (executors kill
+    their tasks and clean up), then SIGKILL what is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in sandbox_processes(directory):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and sandbox_processes(directory):
+            time.sleep(0.1)
 
 
 def leader_url(masters, timeout=20):

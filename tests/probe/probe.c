@@ -465,6 +465,23 @@ h_kv_put(struct http_req *req, void *arg)
 	store_tx_submit(p->store, tx, stored, req);
 }
 
+/* POST /kv/{key} body = text appended to the value (created if missing):
+ * not idempotent, so a write applied twice shows */
+static void
+h_kv_append(struct http_req *req, void *arg)
+{
+	struct probe *p = arg;
+	size_t len;
+	const char *body = http_req_body(req, &len);
+	struct store_val v[2] = { SV_TEXT(http_req_param(req, "key")),
+		SV_TEXT(body) };
+	struct store_tx *tx = store_tx_new();
+
+	store_tx_add(tx, "INSERT INTO probe_kv (k, v) VALUES (?, ?) ON "
+	    "CONFLICT (k) DO UPDATE SET v = v || excluded.v", v, 2);
+	store_tx_submit(p->store, tx, stored, req);
+}
+
 static void
 got_value(const struct store_result *res, void *arg)
 {
@@ -593,6 +610,7 @@ setup(struct probe *p)
 		if (open_store(p) == -1)
 			return -1;
 		http_server_route(p->http, "PUT", "/kv/{key}", h_kv_put, p);
+		http_server_route(p->http, "POST", "/kv/{key}", h_kv_append, p);
 		http_server_route(p->http, "GET", "/kv/{key}", h_kv_get, p);
 	}
 	snprintf(url, sizeof(url), "http://%s:%d", p->f.ip,

@@ -54,6 +54,9 @@ struct ipc *ipc_req_dial(struct event_base *base, const char *url, char *err,
 /* msg is borrowed. cb runs exactly once unless the call is cancelled. */
 struct ipc_call *ipc_request(struct ipc *s, const json_t *msg, double timeout,
     ipc_response_fn cb, void *arg);
+/* The same with the JSON document already rendered (len bytes, copied). */
+struct ipc_call *ipc_request_text(struct ipc *s, const char *text, size_t len,
+    double timeout, ipc_response_fn cb, void *arg);
 void ipc_call_cancel(struct ipc_call *call);
 
 struct ipc *ipc_pub_listen(struct event_base *base, const char *url,
@@ -63,6 +66,9 @@ int ipc_publish(struct ipc *s, const char *topic, const json_t *msg);
 /* The same with the JSON already rendered (one line of len bytes). */
 int ipc_publish_text(struct ipc *s, const char *topic, const char *json,
     size_t len);
+/* Subscribers connected to a PUB socket right now (publishers may skip
+ * rendering events nobody would receive). */
+int ipc_pub_subscribers(const struct ipc *s);
 
 struct ipc *ipc_sub_dial(struct event_base *base, const char *url,
     ipc_event_fn fn, void *arg, char *err, size_t errlen);

@@ -37,6 +37,11 @@ void jw_obj_end(struct jsonw *w);
 void jw_arr_begin(struct jsonw *w);
 void jw_arr_end(struct jsonw *w);
 void jw_key(struct jsonw *w, const char *key);
+/* A key given already quoted with its colon ("\"id\":"); see jw_key_lit. */
+void jw_key_raw(struct jsonw *w, const char *quoted, size_t len);
+/* A string-literal key that needs no escaping, without strlen at run time:
+ * jw_key_lit(w, "framework_id") */
+#define jw_key_lit(w, lit) jw_key_raw((w), "\"" lit "\":", sizeof(lit) + 2)
 
 void jw_str(struct jsonw *w, const char *s);   /* NULL writes null */
 void jw_strn(struct jsonw *w, const char *s, size_t n);
@@ -46,6 +51,7 @@ void jw_bool(struct jsonw *w, bool v);
 void jw_null(struct jsonw *w);
 /* A complete JSON value as text (NULL writes null). */
 void jw_raw(struct jsonw *w, const char *json);
+void jw_rawn(struct jsonw *w, const char *json, size_t len);
 /* A jansson value, dumped compactly. */
 void jw_json(struct jsonw *w, const json_t *v);
 
@@ -56,5 +62,13 @@ void jw_kdouble(struct jsonw *w, const char *key, double v);
 void jw_kbool(struct jsonw *w, const char *key, bool v);
 void jw_kraw(struct jsonw *w, const char *key, const char *json);
 void jw_kjson(struct jsonw *w, const char *key, const json_t *v);
+
+/* The same with a string-literal key (no strlen or escaping at run time),
+ * for the hot paths: jw_klstr(w, "id", id). */
+#define jw_klstr(w, lit, s) (jw_key_lit(w, lit), jw_str((w), (s)))
+#define jw_klint(w, lit, v) (jw_key_lit(w, lit), jw_int((w), (v)))
+#define jw_kldouble(w, lit, v) (jw_key_lit(w, lit), jw_double((w), (v)))
+#define jw_klbool(w, lit, v) (jw_key_lit(w, lit), jw_bool((w), (v)))
+#define jw_klraw(w, lit, v) (jw_key_lit(w, lit), jw_raw((w), (v)))
 
 #endif

@@ -10,8 +10,10 @@
  * Async calls run on one worker thread per store (the backend connection is
  * only ever used by that thread); their callbacks run on the loop thread.
  *
- * A call that returns STORE_OK has committed (on a quorum, for dqlite).
- * STORE_ERR_UNAVAILABLE means no leader or no connection: retry later.
+ * A call that returns STORE_OK has committed (on a quorum, for dqlite),
+ * exactly once. STORE_ERR_UNAVAILABLE means no leader or no connection and
+ * nothing was applied: retry later. Blocking and async calls already retry
+ * for up to 15 s before they return it.
  * Each component owns its tables and upgrades them with store_migrate.
  */
 #ifndef DCOS_STORE_H
@@ -51,6 +53,8 @@ enum store_code {
 	STORE_ERR_SQL = -4,         /* bad SQL or types */
 	STORE_ERR_IO = -5,          /* disk or corruption */
 	STORE_ERR_CLOSED = -6,      /* the store is closing */
+	STORE_ERR_UNKNOWN = -7,     /* the connection was lost during COMMIT and
+	                               no leader could tell whether it applied */
 };
 
 struct store_err {
@@ -77,7 +81,10 @@ double store_rows_float(const struct store_rows *rows, size_t row, size_t col);
 const char *store_rows_text(const struct store_rows *rows, size_t row,
     size_t col);
 
-/* Opens (and for dqlite connects to the leader). NULL on failure. */
+/* Opens the store. NULL (and err) when the url is malformed or an sqlite
+ * file cannot be opened. A dqlite store connects to its leader at once when
+ * one answers; when none does it still opens, and calls retry (then fail
+ * with STORE_ERR_UNAVAILABLE) until a leader is elected. */
 struct store *store_open(const char *url, struct store_err *err);
 /* Finishes queued async work (callbacks get STORE_ERR_CLOSED if the loop
  * is gone), then closes. */
