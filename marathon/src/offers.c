@@ -40,6 +40,20 @@ accepted_stored(struct marathon *m, bool ok, bool current, void *arg)
 	free(acc);
 }
 
+/* v1 resources of a task in the pre-reservation-refinement format our
+ * offers come in (Marathon 1.6 is not RESERVATION_REFINEMENT capable):
+ * "role" names the reservation, no "reservations" array. */
+static json_t *
+task_resources(const struct resources *r)
+{
+	json_t *arr = resources_to_v1(r, NULL), *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o)
+		json_object_del(o, "reservations");
+	return arr;
+}
+
 /* The apps that wait for offers, oldest demand first. */
 static size_t
 candidates(struct state *st, struct app_rt ***out)
@@ -181,7 +195,7 @@ fill_offer(struct marathon *m, const struct offer *o, struct app_rt **cands,
 				break; /* cannot happen: taken came from remaining */
 			}
 			i = place(m, rt, o, &ag, ports, app_host_ports(a));
-			res = resources_to_v1(&taken, NULL);
+			res = task_resources(&taken);
 			json_array_append_new(tasks, taskinfo_build(m, a, i, res));
 			json_decref(res);
 			resources_free(&taken);
