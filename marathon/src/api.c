@@ -241,6 +241,64 @@ api_app_json(struct marathon *m, const struct app *a, unsigned embed)
 	return o;
 }
 
+static void
+add_field(struct sbuf *b, const char *key, json_t *v /* stolen */)
+{
+	sbuf_addf(b, ",\"%s\":", key);
+	sbuf_add_json(b, v);
+	json_decref(v);
+}
+
+void
+api_app_text(struct marathon *m, const struct app *a, unsigned embed,
+    struct sbuf *b)
+{
+	struct app_rt *rt = state_rt(m->st, a->id, false);
+	struct app *w = (struct app *)a;
+	int c[4];
+
+	if (w->text_cache == NULL) {
+		if (w->json_cache == NULL)
+			w->json_cache = app_to_json(a);
+		if ((w->text_cache = json_compact(w->json_cache)) == NULL)
+			abort();
+		w->text_len = strlen(w->text_cache);
+	}
+	/* the cached object without its closing brace, then the extras */
+	sbuf_add(b, w->text_cache, w->text_len - 1);
+	state_counts(rt, c);
+	sbuf_addf(b, ",\"tasksStaged\":%d,\"tasksRunning\":%d,"
+	    "\"tasksHealthy\":%d,\"tasksUnhealthy\":%d", c[0], c[1], c[2], c[3]);
+	add_field(b, "deployments", api_deployment_ids(m->st, a->id));
+	if (embed & (EMB_READINESS | EMB_LAST_FAILURE | EMB_TASK_STATS)) {
+		json_t *o = api_app_json(m, a, embed & ~EMB_TASKS);
+		static const char *const keys[] = { "readinessCheckResults",
+			"lastTaskFailure", "taskStats" };
+
+		for (size_t k = 0; k < 3; k++)
+			if (json_object_get(o, keys[k]))
+				add_field(b, keys[k], json_incref(json_object_get(o,
+				    keys[k])));
+		json_decref(o);
+	}
+	if (embed & EMB_TASKS) {
+		sbuf_adds(b, ",\"tasks\":[");
+		for (size_t k = 0, n = 0; rt && k < rt->ninst; k++) {
+			json_t *t;
+
+			if (!instance_active(rt->inst[k]))
+				continue;
+			if (n++)
+				sbuf_add(b, ",", 1);
+			t = instance_to_json(rt->inst[k], a);
+			sbuf_add_json(b, t);
+			json_decref(t);
+		}
+		sbuf_add(b, "]", 1);
+	}
+	sbuf_add(b, "}", 1);
+}
+
 /* --- label selectors: "k", "k==v", "k!=v", "k in (a,b)", "k notin (a)" --- */
 
 static char *

@@ -117,6 +117,7 @@ app_destroy(struct app *a)
 	free(a->rcs);
 	json_decref(a->residency);
 	json_decref(a->json_cache);
+	free(a->text_cache);
 	free(a);
 }
 
@@ -208,6 +209,8 @@ app_clone(const struct app *src)
 	}
 	a->residency = src->residency ? json_deep_copy(src->residency) : NULL;
 	a->json_cache = NULL;
+	a->text_cache = NULL;
+	a->text_len = 0;
 	return a;
 }
 

@@ -93,6 +93,20 @@ void *smap_del(struct smap *m, const char *key);
 /* iterate: for (size_t i = 0; smap_next(m, &i, &k, &v);) */
 bool smap_next(const struct smap *m, size_t *i, const char **key, void **val);
 
+/* A growable text buffer. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+void sbuf_add(struct sbuf *b, const char *data, size_t len);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends compact JSON (v is not consumed). */
+void sbuf_add_json(struct sbuf *b, const json_t *v);
+void sbuf_free(struct sbuf *b);
+
 /* --- pathid.c --- */
 
 /* Canonical absolute form of a path id relative to base ("/" or a group):
@@ -223,6 +237,8 @@ struct app {
 	char last_scaling_at[VERSION_LEN];
 	char last_config_change_at[VERSION_LEN];
 	json_t *json_cache;        /* app_to_json, once shared (api.c) */
+	char *text_cache;          /* its compact text */
+	size_t text_len;
 };
 
 struct app *app_new(void);                 /* refs = 1, defaults set */
@@ -721,6 +737,10 @@ void api_app_missing(struct http_req *req, const char *id);
 unsigned api_embeds(struct http_req *req, const char *prefix);
 /* App+ (new reference): the app, its counts and deployments, embeds. */
 json_t *api_app_json(struct marathon *m, const struct app *a, unsigned embed);
+/* The same as text appended to b, from the app's cached text (fast path
+ * of the app lists). */
+void api_app_text(struct marathon *m, const struct app *a, unsigned embed,
+    struct sbuf *b);
 json_t *api_deployment_ids(const struct state *st, const char *app_id);
 json_t *api_readiness(struct marathon *m, const char *app_id);
 bool api_label_match(const char *selector, const struct kvlist *labels);

@@ -5,6 +5,7 @@
  * secrets) and a string-keyed hash map (apps and instances by id).
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,77 @@ errs_total(const struct json_errs *e)
 	json_array_foreach(e->details, i, d)
 		n += json_array_size(json_object_get(d, "errors"));
 	return n;
+}
+
+/* --- text buffers --- */
+
+void
+sbuf_add(struct sbuf *b, const char *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (b->len + len + 1 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+void
+sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void
+sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sbuf_add(b, tmp, (size_t)n);
+		return;
+	}
+	{
+		char *big = xcalloc((size_t)n + 1, 1);
+
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		sbuf_add(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+static int
+sbuf_dump(const char *data, size_t len, void *arg)
+{
+	sbuf_add(arg, data, len);
+	return 0;
+}
+
+void
+sbuf_add_json(struct sbuf *b, const json_t *v)
+{
+	json_dump_callback(v, sbuf_dump, b, JSON_DUMP_FLAGS);
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
 }
 
 /* --- ordered string maps --- */
