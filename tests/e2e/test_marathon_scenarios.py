@@ -390,3 +390,25 @@ def test_deployment_waits_for_readiness_checks(env):
     res = m.get("/v2/apps/warm?embed=app.readiness").json()["app"][
         "readinessCheckResults"]
     assert res and res[0]["ready"] is True
+
+
+def test_command_health_check_is_run_by_the_executor(env):
+    env.agent()
+    m = env.start_marathon()
+    app = {"id": "/cmdcheck", "cpus": 0.1, "mem": 16, "backoffSeconds": 1,
+           "portDefinitions": [],
+           "cmd": "touch ok; sleep 4; rm ok; sleep 600",
+           "healthChecks": [{"protocol": "COMMAND",
+                             "command": {"value": "test -f ok"},
+                             "gracePeriodSeconds": 30, "intervalSeconds": 1,
+                             "timeoutSeconds": 1, "delaySeconds": 0,
+                             "maxConsecutiveFailures": 2}]}
+    m.post("/v2/apps", json=app)
+    first = m.wait_running("/cmdcheck", 1, healthy=True)["tasks"][0]
+    assert first["healthCheckResults"][0]["alive"] is True
+
+    def replaced():
+        a = m.app("/cmdcheck")
+        return a if a["tasks"] and a["tasks"][0]["id"] != first["id"] else None
+    a = harness.wait_for(replaced, 60, what="the unhealthy task replaced")
+    assert a["lastTaskFailure"]["taskId"] == first["id"]
