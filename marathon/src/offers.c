@@ -136,96 +136,108 @@ place(struct marathon *m, struct app_rt *rt, const struct offer *o,
 	return i;
 }
 
-/* Places what fits of the candidates on one offer; returns the TaskInfos. */
-static json_t *
-fill_offer(struct marathon *m, const struct offer *o, struct app_rt **cands,
-    size_t ncands, struct store_tx *tx, size_t *placed)
-{
-	struct constraint_attr *attrs = xcalloc(o->attrs.n + 1, sizeof(*attrs));
-	char (*texts)[256] = xcalloc(o->attrs.n + 1, sizeof(*texts));
-	struct constraint_agent ag = { o->hostname, o->region[0] ? o->region :
-		NULL, o->zone[0] ? o->zone : NULL, attrs, o->attrs.n };
+/* One offer while it is being filled. */
+struct slot {
+	struct offer off;
+	struct constraint_attr *attrs;
+	char (*texts)[256];
+	struct constraint_agent ag;
 	struct resources remaining;
-	json_t *tasks = json_array();
-	char **defroles;
-	size_t ndefroles;
+	json_t *tasks;
+	struct store_tx *tx;
+	size_t placed;
+	bool full;
+};
 
-	split_roles(m->f.default_roles, &defroles, &ndefroles);
+static void
+slot_init(struct slot *sl)
+{
+	const struct offer *o = &sl->off;
+
+	sl->attrs = xcalloc(o->attrs.n + 1, sizeof(*sl->attrs));
+	sl->texts = xcalloc(o->attrs.n + 1, sizeof(*sl->texts));
 	for (size_t k = 0; k < o->attrs.n; k++) {
-		attrs[k].name = o->attrs.v[k].name;
-		attrs[k].value = attribute_text(&o->attrs.v[k], texts[k],
-		    sizeof(texts[k]));
+		sl->attrs[k].name = o->attrs.v[k].name;
+		sl->attrs[k].value = attribute_text(&o->attrs.v[k], sl->texts[k],
+		    sizeof(sl->texts[k]));
 	}
-	resources_copy(&remaining, &o->res);
-	for (size_t c = 0; c < ncands; c++) {
-		struct app_rt *rt = cands[c];
-		const struct app *a = rt->app;
-		char *const *roles = a->has_roles ? a->roles : defroles;
-		size_t nroles = a->has_roles ? a->nroles : ndefroles;
-		bool first = true;
+	sl->ag = (struct constraint_agent){ o->hostname, o->region[0] ?
+		o->region : NULL, o->zone[0] ? o->zone : NULL, sl->attrs, o->attrs.n };
+	resources_copy(&sl->remaining, &o->res);
+	sl->tasks = json_array();
+}
 
-		while (rt->to_launch > 0 && *placed <
-		    (size_t)m->f.max_instances_per_offer) {
-			struct resources taken;
-			int ports[64];
-			enum reject why = REJECT_COUNT;
-			struct instance *i;
-			json_t *res;
+static void
+slot_free(struct slot *sl)
+{
+	offer_free(&sl->off);
+	resources_free(&sl->remaining);
+	free(sl->attrs);
+	free(sl->texts);
+	json_decref(sl->tasks);
+	if (sl->tx)
+		store_tx_free(sl->tx);
+}
 
-			if (first)
-				rt->offers.processed++;
-			if (!launch_constraints_ok(a, &ag, rt->inst, rt->ninst))
-				why = REJECT_CONSTRAINT;
-			else if (app_host_ports(a) > 64)
-				why = REJECT_PORTS;
-			else
-				launch_fit(a, roles, nroles, &remaining, &taken, ports,
-				    &why);
-			if (why != REJECT_COUNT) {
-				if (first) {
-					rt->offers.unused++;
-					rt->offers.last_unused_at = util_now();
-					rt->offers.reject[why]++;
-				}
-				break;
-			}
-			first = false;
-			if (resources_subtract(&remaining, &taken) == -1) {
-				resources_free(&taken);
-				break; /* cannot happen: taken came from remaining */
-			}
-			i = place(m, rt, o, &ag, ports, app_host_ports(a));
-			res = task_resources(&taken);
-			json_array_append_new(tasks, taskinfo_build(m, a, i, res));
-			json_decref(res);
-			resources_free(&taken);
-			smap_del(&m->st->dirty, i->id);
-			tx_put_instance(tx, i);
-			rt->to_launch--;
-			rt->offers.last_used_at = util_now();
-			(*placed)++;
-		}
+/* Tries to place one instance of rt on the slot. */
+static bool
+place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
+    char *const *defroles, size_t ndefroles)
+{
+	const struct app *a = rt->app;
+	char *const *roles = a->has_roles ? a->roles : defroles;
+	size_t nroles = a->has_roles ? a->nroles : ndefroles;
+	struct resources taken;
+	enum reject why = REJECT_COUNT;
+	int ports[64];
+	struct instance *i;
+	json_t *res;
+
+	rt->offers.processed++;
+	if (!launch_constraints_ok(a, &sl->ag, rt->inst, rt->ninst))
+		why = REJECT_CONSTRAINT;
+	else if (app_host_ports(a) > 64)
+		why = REJECT_PORTS;
+	else
+		launch_fit(a, roles, nroles, &sl->remaining, &taken, ports, &why);
+	if (why != REJECT_COUNT) {
+		rt->offers.unused++;
+		rt->offers.last_unused_at = util_now();
+		rt->offers.reject[why]++;
+		return false;
 	}
-	resources_free(&remaining);
-	strv_free(defroles, ndefroles);
-	free(attrs);
-	free(texts);
-	return tasks;
+	if (resources_subtract(&sl->remaining, &taken) == -1) {
+		resources_free(&taken);
+		return false; /* cannot happen: taken came from remaining */
+	}
+	i = place(m, rt, &sl->off, &sl->ag, ports, app_host_ports(a));
+	res = task_resources(&taken);
+	json_array_append_new(sl->tasks, taskinfo_build(m, a, i, res));
+	json_decref(res);
+	resources_free(&taken);
+	smap_del(&m->st->dirty, i->id);
+	if (sl->tx == NULL)
+		sl->tx = persist_tx(m);
+	tx_put_instance(sl->tx, i);
+	rt->to_launch--;
+	rt->offers.last_used_at = util_now();
+	sl->placed++;
+	return true;
 }
 
 /* Per offer: its own transaction (so a large launch never holds the store
  * worker long enough to starve the lease renewals), then its ACCEPT. */
 static void
-launch_offer(struct marathon *m, const char *offer_id, json_t *tasks,
-    size_t placed, struct store_tx *tx)
+launch_offer(struct marathon *m, struct slot *sl)
 {
 	struct accepts *acc = xcalloc(1, sizeof(*acc));
 
-	acc->offer_ids = json_pack("[[{s:s}]]", "value", offer_id);
-	acc->operations = json_pack("[[{s:s, s:{s:o}}]]", "type", "LAUNCH",
-	    "launch", "task_infos", tasks);
-	acc->tasks = placed;
-	persist_submit(m, tx, accepted_stored, acc);
+	acc->offer_ids = json_pack("[[{s:s}]]", "value", sl->off.id);
+	acc->operations = json_pack("[[{s:s, s:{s:O}}]]", "type", "LAUNCH",
+	    "launch", "task_infos", sl->tasks);
+	acc->tasks = sl->placed;
+	persist_submit(m, sl->tx, accepted_stored, acc);
+	sl->tx = NULL;
 }
 
 void
@@ -233,54 +245,74 @@ sched_offers(struct marathon *m, const json_t *offers)
 {
 	struct state *st = m->st;
 	struct app_rt **cands = NULL;
-	size_t ncands, i, placed_total = 0;
+	size_t ncands, i, nslots = 0, placed_total = 0;
+	struct slot *slots;
 	json_t *declines = json_array(), *o;
+	char **defroles;
+	size_t ndefroles;
+	bool progress = true;
 
 	if (st == NULL || !json_is_array(offers))
 		return;
 	ncands = candidates(st, &cands);
 	log_debug("%zu offers, %zu apps waiting for them", json_array_size(offers),
 	    ncands);
+	slots = xcalloc(json_array_size(offers) + 1, sizeof(*slots));
 	json_array_foreach(offers, i, o) {
 		struct json_errs e;
-		struct offer off;
-		size_t placed = 0;
-		struct store_tx *tx;
-		json_t *tasks;
 
 		m->offers_seen++;
 		json_errs_init(&e);
-		if (offer_from_v1(o, "", &off, &e) == -1) {
+		if (offer_from_v1(o, "", &slots[nslots].off, &e) == -1) {
 			char msg[600];
 
 			log_warn("ignoring a malformed offer: %s",
 			    json_errs_first(&e, msg, sizeof(msg)));
-			json_errs_free(&e);
 			if (json_is_object(json_object_get(o, "id")))
 				json_array_append(declines, json_object_get(o, "id"));
-			continue;
+		} else {
+			slot_init(&slots[nslots++]);
 		}
 		json_errs_free(&e);
-		if (ncands == 0 || placed_total >= (size_t)m->f.max_launches) {
-			json_array_append_new(declines, json_pack("{s:s}", "value",
-			    off.id));
-			offer_free(&off);
-			continue;
-		}
-		tx = persist_tx(m);
-		tasks = fill_offer(m, &off, cands, ncands, tx, &placed);
-		if (placed) {
-			launch_offer(m, off.id, tasks, placed, tx);
-			placed_total += placed;
-		} else {
-			store_tx_free(tx);
-			json_decref(tasks);
-			json_array_append_new(declines, json_pack("{s:s}", "value",
-			    off.id));
-		}
-		offer_free(&off);
 	}
+	/* round robin: one instance per app per offer per round, so a batch
+	 * of offers spreads the instances over the agents */
+	split_roles(m->f.default_roles, &defroles, &ndefroles);
+	while (progress && ncands && placed_total < (size_t)m->f.max_launches) {
+		progress = false;
+		for (size_t k = 0; k < nslots; k++) {
+			struct slot *sl = &slots[k];
+			bool any = false;
+
+			if (sl->full)
+				continue;
+			for (size_t c = 0; c < ncands; c++) {
+				if (cands[c]->to_launch <= 0 || sl->placed >=
+				    (size_t)m->f.max_instances_per_offer ||
+				    placed_total >= (size_t)m->f.max_launches)
+					continue;
+				if (place_one(m, sl, cands[c], defroles, ndefroles)) {
+					any = true;
+					placed_total++;
+				}
+			}
+			if (any)
+				progress = true;
+			else
+				sl->full = true;
+		}
+	}
+	strv_free(defroles, ndefroles);
 	free(cands);
+	for (size_t k = 0; k < nslots; k++) {
+		if (slots[k].placed)
+			launch_offer(m, &slots[k]);
+		else
+			json_array_append_new(declines, json_pack("{s:s}", "value",
+			    slots[k].off.id));
+		slot_free(&slots[k]);
+	}
+	free(slots);
 	if (json_array_size(declines)) {
 		m->offers_declined += json_array_size(declines);
 		/* offers declined only because this batch was full come back
