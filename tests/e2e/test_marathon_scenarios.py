@@ -28,9 +28,9 @@ SISE = {"id": "/sise", "instances": 1, "cpus": 0.1, "mem": 32,
 
 
 class Env:
-    def __init__(self, cluster):
+    def __init__(self, cluster, master_flags=()):
         self.cluster = cluster
-        self.master = start_mesos_master(cluster)
+        self.master = start_mesos_master(cluster, master_flags)
         self.agents = []
         self.marathon = None
 
@@ -412,3 +412,35 @@ def test_command_health_check_is_run_by_the_executor(env):
         return a if a["tasks"] and a["tasks"][0]["id"] != first["id"] else None
     a = harness.wait_for(replaced, 60, what="the unhealthy task replaced")
     assert a["lastTaskFailure"]["taskId"] == first["id"]
+
+
+def test_task_on_a_lost_agent_is_replaced_per_unreachable_strategy(cluster):
+    env = Env(cluster, master_flags=("--agent_ping_timeout=300ms",
+                                     "--max_agent_ping_timeouts=2"))
+    try:
+        first_agent = env.agent()
+        m = env.start_marathon()
+        m.post("/v2/apps", json={"id": "/survivor", "cmd": "sleep 600",
+                                 "cpus": 0.1, "mem": 16, "portDefinitions": [],
+                                 "unreachableStrategy": {
+                                     "inactiveAfterSeconds": 0,
+                                     "expungeAfterSeconds": 0}})
+        first = m.wait_running("/survivor", 1)["tasks"][0]
+        assert first["host"] == first_agent.ip
+        second_agent = env.agent()
+        first_agent.kill()
+
+        def moved():
+            t = [x for x in m.app("/survivor")["tasks"]
+                 if x["state"] == "TASK_RUNNING"]
+            return t[0] if len(t) == 1 and t[0]["host"] == second_agent.ip \
+                else None
+        replacement = harness.wait_for(moved, 60,
+                                       what="a replacement on the other agent")
+        assert replacement["id"] != first["id"]
+        # expungeAfterSeconds 0: the unreachable task is forgotten
+        harness.wait_for(lambda: [t["id"] for t in m.app("/survivor")[
+            "tasks"]] == [replacement["id"]], 30, what="the old task expunged")
+    finally:
+        cluster.stop_all()
+        cleanup_tasks([a.work_dir for a in env.agents])

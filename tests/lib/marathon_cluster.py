@@ -196,7 +196,7 @@ def mesos_built():
         "dcos-mesos-master", "dcos-mesos-slave", "mesos-executor"))
 
 
-def start_mesos_master(cluster):
+def start_mesos_master(cluster, extra=()):
     import os
     ip = cluster.ip()
     work = cluster.path(f"master-{ip}", "x")
@@ -204,7 +204,8 @@ def start_mesos_master(cluster):
     d = cluster.start(f"mesos-master-{ip}", [
         harness.bin_path("dcos-mesos-master"), f"--ip={ip}", "--port=5050",
         f"--work_dir={work}", f"--store=sqlite:{work}/registry.db",
-        "--allocation_interval=100ms"], health=f"http://{ip}:5050/health")
+        "--allocation_interval=100ms", *extra],
+        health=f"http://{ip}:5050/health")
     d.ip, d.url = ip, f"http://{ip}:5050"
     return d
 
