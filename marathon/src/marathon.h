@@ -275,9 +275,15 @@ int parse_str_array(const json_t *obj, const char *base, const char *key,
     char ***out, size_t *n, struct json_errs *e);
 int parse_labels(const json_t *obj, const char *base, const char *key,
     struct kvlist *out, struct json_errs *e);
+
+/* --- app_parse_ports.c: fetch and ports --- */
+
 int parse_port(const json_t *o, const char *path, bool mapping,
     struct port_def *pd, struct json_errs *e);
 void port_def_clear(struct port_def *pd);
+void parse_fetch(const json_t *doc, struct app *a, struct json_errs *e);
+void parse_port_definitions(const json_t *doc, struct app *a,
+    struct json_errs *e);
 
 /* --- app_parse_ext.c: health checks, readiness, container, networks --- */
 
