@@ -444,3 +444,36 @@ def test_task_on_a_lost_agent_is_replaced_per_unreachable_strategy(cluster):
     finally:
         cluster.stop_all()
         cleanup_tasks([a.work_dir for a in env.agents])
+
+
+def test_mesos_master_failover_keeps_tasks_and_marathon_resubscribes(cluster):
+    store = "sqlite:" + cluster.path("mesos-store", "registry.db")
+    masters = [start_mesos_master(cluster, store=store,
+                                  extra=("--lease_ttl=2secs",))
+               for _ in range(3)]
+    agents = []
+    try:
+        agents.append(start_mesos_agent(cluster, masters))
+        m = start_marathon(cluster, ",".join(f"{x.ip}:5050" for x in masters))
+        m.post("/v2/apps", json={"id": "/steady", "cmd": "sleep 600",
+                                 "cpus": 0.1, "mem": 16, "instances": 2,
+                                 "portDefinitions": []})
+        before = {t["id"] for t in m.wait_running("/steady", 2)["tasks"]}
+        leader = harness.wait_for(lambda: [x for x in masters if requests.get(
+            x.url + "/metrics/snapshot", timeout=2).json()[
+            "master/elected"] == 1.0], 20, what="the leading master")[0]
+        leader.kill()
+        others = [x for x in masters if x is not leader]
+        harness.wait_for(lambda: [x for x in others if requests.get(
+            x.url + "/metrics/snapshot", timeout=2).json()[
+            "master/elected"] == 1.0], 30, what="a new leading master")
+        # Marathon follows: a scale needs offers from the new leader
+        m.put("/v2/apps/steady", json={"instances": 3})
+        after = {t["id"] for t in m.wait_running("/steady", 3, timeout=60)[
+            "tasks"]}
+        assert before < after
+        info = m.get("/v2/info").json()
+        assert info["frameworkId"]
+    finally:
+        cluster.stop_all()
+        cleanup_tasks([a.work_dir for a in agents])

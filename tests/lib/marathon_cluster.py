@@ -196,14 +196,14 @@ def mesos_built():
         "dcos-mesos-master", "dcos-mesos-slave", "mesos-executor"))
 
 
-def start_mesos_master(cluster, extra=()):
+def start_mesos_master(cluster, extra=(), store=None):
     import os
     ip = cluster.ip()
     work = cluster.path(f"master-{ip}", "x")
     work = os.path.dirname(work)
     d = cluster.start(f"mesos-master-{ip}", [
         harness.bin_path("dcos-mesos-master"), f"--ip={ip}", "--port=5050",
-        f"--work_dir={work}", f"--store=sqlite:{work}/registry.db",
+        f"--work_dir={work}", f"--store={store or 'sqlite:' + work + '/registry.db'}",
         "--allocation_interval=100ms", *extra],
         health=f"http://{ip}:5050/health")
     d.ip, d.url = ip, f"http://{ip}:5050"
@@ -215,7 +215,10 @@ def start_mesos_agent(cluster, master, public=False, attributes=None,
     import os
     ip = cluster.ip()
     work = os.path.dirname(cluster.path(f"agent-{ip}", "x"))
-    argv = [harness.bin_path("dcos-mesos-slave"), f"--master={master.ip}:5050",
+    masters = master if isinstance(master, list) else [master]
+    master = masters[0]
+    argv = [harness.bin_path("dcos-mesos-slave"),
+            "--master=" + ",".join(f"{x.ip}:5050" for x in masters),
             f"--ip={ip}", "--port=5051", f"--work_dir={work}",
             f"--resources={resources}", "--registration_backoff_factor=100ms"]
     if public:
@@ -225,11 +228,18 @@ def start_mesos_agent(cluster, master, public=False, attributes=None,
     d = cluster.start(f"mesos-agent-{ip}", argv,
                       health=f"http://{ip}:5051/health")
     d.ip, d.url, d.work_dir = ip, f"http://{ip}:5051", work
-    harness.wait_for(lambda: any(
-        a["hostname"] == ip or a["pid"].endswith(f"@{ip}:5051")
-        for a in requests.get(master.url + "/master/slaves",
-                              timeout=2).json()["slaves"]), 30,
-        what=f"agent {ip} registered")
+    def registered():
+        for x in masters:
+            try:
+                slaves = requests.get(x.url + "/master/slaves", timeout=2,
+                                      allow_redirects=False).json()["slaves"]
+            except (requests.RequestException, ValueError):
+                continue
+            if any(a["hostname"] == ip or a["pid"].endswith(f"@{ip}:5051")
+                   for a in slaves):
+                return True
+        return False
+    harness.wait_for(registered, 30, what=f"agent {ip} registered")
     return d
 
 
