@@ -135,6 +135,14 @@ app_clone(const struct app *src)
 	char err[256];
 
 	*a = *src;
+	/* no pointer is shared: arrays with a count of 0 may still be
+	 * allocated in src */
+	a->env = NULL;
+	a->constraints = NULL;
+	a->fetch = NULL;
+	a->ports = NULL;
+	a->hcs = NULL;
+	a->rcs = NULL;
 	a->refs = 1;
 	a->id = xstrdup(src->id);
 	a->cmd = xstrdup(src->cmd);

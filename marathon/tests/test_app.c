@@ -314,6 +314,26 @@ test_rendered_app_parses_back_to_the_same_app(void **state)
 }
 
 static void
+test_clones_share_nothing_even_empty_lists(void **state)
+{
+	json_t *doc = parse_json("{\"id\":\"/a\",\"cmd\":\"x\","
+	    "\"portDefinitions\":[],\"constraints\":[],\"healthChecks\":[],"
+	    "\"readinessChecks\":[],\"fetch\":[],\"env\":{}}");
+	struct json_errs e;
+	struct app *a, *b;
+
+	json_errs_init(&e);
+	a = app_parse(doc, "/", &e);
+	assert_non_null(a);
+	b = app_clone(a);
+	app_unref(a); /* b must not lose anything with it */
+	assert_int_equal(b->nports, 0);
+	app_unref(b);
+	json_decref(doc);
+	json_errs_free(&e);
+}
+
+static void
 test_partial_update_keeps_absent_fields(void **state)
 {
 	json_t *doc = parse_json("{\"id\":\"/a\",\"cmd\":\"sleep 1\","
@@ -401,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_deprecated_fields_are_translated),
 		cmocka_unit_test(test_health_and_readiness_checks),
 		cmocka_unit_test(test_rendered_app_parses_back_to_the_same_app),
+		cmocka_unit_test(test_clones_share_nothing_even_empty_lists),
 		cmocka_unit_test(test_partial_update_keeps_absent_fields),
 		cmocka_unit_test(test_versions_increase_and_print_like_marathon),
 		cmocka_unit_test(test_smap_survives_churn),
