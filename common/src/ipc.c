@@ -451,28 +451,35 @@ on_rep_done(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-ipc_reply(struct ipc_pending *p, json_t *reply)
+ipc_reply_text(struct ipc_pending *p, const char *text, size_t len)
 {
 	struct ipc *s = p->s;
 	struct rep_ctx *rc = p->rc;
-	char *text = json_compact(reply);
 	nng_msg *msg;
 
-	json_decref(reply);
-	if (text == NULL)
-		abort();
 	if (!s->closed) {
 		if (nng_msg_alloc(&msg, 0) != 0)
 			abort();
-		nng_msg_append(msg, text, strlen(text));
+		nng_msg_append(msg, text, len);
 		nng_aio_set_msg(rc->aio, msg);
 		rc->state = RC_SEND;
 		nng_ctx_send(rc->ctx, rc->aio);
 	}
-	free(text);
 	free(p);
 	s->npending--;
 	free_if_done(s);
+}
+
+void
+ipc_reply(struct ipc_pending *p, json_t *reply)
+{
+	char *text = json_compact(reply);
+
+	json_decref(reply);
+	if (text == NULL)
+		abort();
+	ipc_reply_text(p, text, strlen(text));
+	free(text);
 }
 
 const char *
