@@ -105,6 +105,16 @@ const char *mesos_id_get(const json_t *obj, const char *key);
 json_t *updates_replay(const char *log, size_t len, json_t *seen,
     char *state, size_t size, json_t *all);
 
+/* launch.c: a process becomes the task (see containerizer.h for the
+ * launch info). launch_exec never returns on success; launch_setup joins
+ * cgroups, applies rlimits and opens stdio; launch_init is pid 1 of a new
+ * pid namespace: it runs the command as its child, forwards signals, reaps,
+ * writes the command's wait status to status_fd, and returns our exit
+ * code. */
+void launch_exec(const json_t *info, char *err, size_t errlen);
+int launch_setup(const json_t *info, char *err, size_t errlen);
+int launch_init(const json_t *info, int status_fd);
+
 /* cgroups.c: container limits. One base directory per controller, below
  * the agent's own cgroup: <mount><own cgroup>/<root>/<container id>. */
 enum cg_version { CG_NONE = 0, CG_V1 = 1, CG_V2 = 2 };

@@ -197,10 +197,9 @@ def test_executor_that_crashes_takes_its_task_down_with_it(cluster, cleanup):
     task = run(fw, agent_id, "orphan-to-be", cmd="sleep 300")
     fw.wait_state(tid(task), "TASK_RUNNING")
     box = sandbox(agent, tid(task))
-    executor = [p for p in processes_under(box)
-                if b"mesos-executor" in open(f"/proc/{p}/cmdline", "rb").read()]
-    assert len(executor) == 1
-    os.kill(executor[0], signal.SIGKILL)
+    (container,) = requests.get(agent.url + "/containers").json()
+    assert container["executor_id"] == tid(task)
+    os.kill(container["status"]["executor_pid"], signal.SIGKILL)
     status = fw.wait_state(tid(task), "TASK_FAILED")
     assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
     assert status["source"] == "SOURCE_AGENT"
