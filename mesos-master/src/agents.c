@@ -399,13 +399,15 @@ agents_register(struct master *m, const struct agent_reg *reg,
 		return;
 	}
 	if (old && old->state == AGENT_ACTIVE) {
-		if (!has_live_tasks(old)) {
+		if (!has_live_tasks(old) && resources_contains(&old->total,
+		    &reg->total) && resources_contains(&reg->total, &old->total)) {
 			/* a retry of a registration whose reply was lost */
 			ipc_reply(p, registered_reply(m, old, "REGISTERED"));
 			return;
 		}
-		log_warn("agent %s at %s registers anew: it lost its state, so "
-		    "its previous tasks are gone", old->id, old->pid);
+		log_warn("agent %s at %s registers anew (%s): the old agent is "
+		    "gone", old->id, old->pid, has_live_tasks(old) ? "it lost its "
+		    "state and its tasks" : "with other resources");
 		agents_mark_gone(m, old, false);
 	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
