@@ -29,7 +29,7 @@
 
 /* paths.c: the Mesos work_dir layout
  *   <work_dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>
- *   <work_dir>/meta/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<c>/...
+ *   <work_dir>/meta/slaves/<agent>/frameworks/<fw>/runs/<container>/...
  * Each returns 0, or -1 when the path does not fit. */
 int mesos_id_valid(const char *id, char *err, size_t errlen);
 int paths_sandbox(char *buf, size_t size, const char *work_dir,
@@ -40,10 +40,8 @@ int paths_meta_agent(char *buf, size_t size, const char *work_dir,
     const char *agent);
 int paths_meta_framework(char *buf, size_t size, const char *work_dir,
     const char *agent, const char *fw);
-int paths_meta_executor(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex);
 int paths_meta_run(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex, const char *container);
+    const char *agent, const char *fw, const char *container);
 /* A task's file in its run's meta directory: "<run>/<kind>.<task id>". */
 int paths_task_file(char *buf, size_t size, const char *run, const char *kind,
     const char *task);
