@@ -311,8 +311,11 @@ json_t *agent_url_v1(const struct agent *a);
 void agents_pending_free(struct master *m);
 
 /* agent_report.c */
+/* Frameworks this master removed whose tasks the agent still runs are put
+ * in shutdown (id -> 1): the caller tells the agent to shut them down. */
 void agent_apply_report(struct master *m, struct agent *a,
-    const json_t *tasks, const json_t *executors, const json_t *frameworks);
+    const json_t *tasks, const json_t *executors, const json_t *frameworks,
+    struct strmap *shutdown);
 
 /* channel.c */
 int channel_listen(struct master *m, char *err, size_t errlen);
@@ -331,6 +334,8 @@ void agent_ping(struct master *m, struct agent *a);
 
 /* frameworks.c */
 struct framework *framework_find(const struct master *m, const char *id);
+/* A framework this master removed (among the completed ones), or NULL. */
+struct framework *framework_completed(const struct master *m, const char *id);
 struct framework *framework_new(struct master *m, const char *id,
     const json_t *info);
 void framework_free(struct framework *fw);

@@ -26,17 +26,6 @@ struct pending_sub {
 	bool existed;
 };
 
-static struct framework *
-completed_framework(struct master *m, const char *id)
-{
-	struct framework *fw;
-
-	TAILQ_FOREACH(fw, &m->completed_frameworks, done_link)
-		if (strcmp(fw->id, id) == 0)
-			return fw;
-	return NULL;
-}
-
 static void
 send_subscribed(struct master *m, struct framework *fw)
 {
@@ -143,7 +132,7 @@ sched_subscribe(struct master *m, struct http_req *req, struct sched_call *c)
 			    "master's --roles", json_string_value(r));
 			return;
 		}
-	if (id && completed_framework(m, id)) {
+	if (id && framework_completed(m, id)) {
 		http_reply_error(req, 403, "Framework %s has been removed; "
 		    "subscribe without an id to start a new one", id);
 		return;
