@@ -9,6 +9,7 @@
 # ASan/UBSan against build/lib/libdcos-san.a and run by `make test`.
 
 BINS       :=
+TOOL_BINS  :=
 UNIT_TESTS :=
 DEPS_STAMP := $(BUILD)/.deps-ok
 LIBDCOS     := $(BUILD)/lib/libdcos.a
@@ -34,6 +35,14 @@ $(1)_OBJS := $$(patsubst %.c,$(BUILD)/obj/%.o,$(2))
 $(BUILD)/bin/$(1): $$($(1)_OBJS) $(LIBDCOS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -o $$@ $$($(1)_OBJS) $(LIBDCOS) $$(LDLIBS)
+endef
+
+# tool NAME, SOURCES: a test or benchmark program in build/bin, built by
+# `make` but not installed.
+define tool
+$(call program,$(1),$(2))
+BINS := $$(filter-out $(BUILD)/bin/$(1),$$(BINS))
+TOOL_BINS += $(BUILD)/bin/$(1)
 endef
 
 # unit_test NAME, SOURCES: a cmocka test built with sanitizers.

@@ -5,7 +5,7 @@ UNITS     := $(patsubst units/%,$(BUILD)/units/%,$(UNIT_SRCS))
 
 .PHONY: all run test unit-test units-verify e2e bench install clean deps
 
-all: $(BINS) $(UNITS)
+all: $(BINS) $(TOOL_BINS) $(UNITS)
 
 deps: $(DEPS_STAMP)
 

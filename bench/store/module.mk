@@ -1,2 +1,2 @@
 # bench/store: the load program behind bench/store/run.
-$(eval $(call program,store-bench,bench/store/store-bench.c))
+$(eval $(call tool,store-bench,bench/store/store-bench.c))

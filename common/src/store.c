@@ -346,7 +346,7 @@ tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 			res->err.code = 0, res->err.msg[0] = '\0';
 		if (rc != STORE_ERR_UNAVAILABLE || mono_now() + delay > deadline)
 			return rc;
-		if (s->stopping)
+		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
 			return rc;
 		struct timespec ts = { (time_t)delay,
 			(long)((delay - (long)delay) * 1e9) };
@@ -612,7 +612,7 @@ store_close(struct store *s)
 		return;
 	if (s->base) {
 		pthread_mutex_lock(&s->mu);
-		s->stopping = 1;
+		__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->worker, NULL);
