@@ -10,7 +10,7 @@ MESOS_AGENT_CFLAGS := -Imesos-agent/lib -Wno-format-truncation
 
 $(eval $(call program,dcos-mesos-slave,$(sort $(wildcard mesos-agent/src/*.c)) $(MESOS_AGENT_LIB)))
 $(eval $(call program,mesos-executor,$(sort $(wildcard mesos-agent/executor/*.c)) $(MESOS_AGENT_LIB)))
-$(eval $(call program,mesos-containerizer,$(sort $(wildcard mesos-agent/containerizer/*.c))))
+$(eval $(call program,mesos-containerizer,$(sort $(wildcard mesos-agent/containerizer/*.c)) mesos-agent/lib/launch.c))
 $(eval $(call program,mesos-fetcher,$(sort $(wildcard mesos-agent/fetcher/*.c))))
 
 $(BUILD)/obj/mesos-agent/%.o: ALL_CFLAGS += $(MESOS_AGENT_CFLAGS)

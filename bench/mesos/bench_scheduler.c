@@ -58,7 +58,7 @@ struct bench {
 		const char *master, *cmd, *name, *role, *log_level;
 		long long tasks, per_offer, connections;
 		double cpus, mem, timeout, failover_timeout;
-		bool ack, sequential, teardown;
+		bool ack, sequential, teardown, wait_running;
 	} f;
 };
 
@@ -144,7 +144,7 @@ accept_done(const struct http_client_resp *resp, void *arg)
 		b->placed += ax->n;
 		if (b->placed == b->f.tasks) {
 			b->t_placed = now_mono();
-			if (b->running == b->f.tasks)
+			if (b->running == b->f.tasks || !b->f.wait_running)
 				finish(b);
 		}
 	} else if (b->errors++ < 5) {
@@ -535,6 +535,9 @@ main(int argc, char **argv)
 		{ "name", FLAG_STR, &b.f.name, "mesos-bench", "framework name" },
 		{ "ack", FLAG_BOOL, &b.f.ack, "true",
 		  "acknowledge status updates (as real frameworks must)" },
+		{ "wait_running", FLAG_BOOL, &b.f.wait_running, "true", "wait for "
+		  "every task to run (--no-wait_running: stop once all are placed, "
+		  "e.g. against mesos-sim-agents --no-updates)" },
 		{ "sequential", FLAG_BOOL, &b.f.sequential, "false",
 		  "one task at a time: the next when the previous one runs" },
 		{ "timeout", FLAG_DURATION, &b.f.timeout, "120secs",
@@ -614,5 +617,6 @@ main(int argc, char **argv)
 	json_decref(b.held);
 	free(b.launch_at);
 	free(b.running_at);
-	return b.running == b.f.tasks ? 0 : 1;
+	return b.running == b.f.tasks || (!b.f.wait_running &&
+	    b.placed == b.f.tasks) ? 0 : 1;
 }

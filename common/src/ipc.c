@@ -10,12 +10,14 @@
  *
  * REP (cooked, with contexts): raw REP in nng 1.5 drops a reply when more
  * than 64 are queued for one peer, so a burst of answers would be lost.
- * Instead a pool of nng contexts each receives one request; the aio
+ * Instead a pool of nng contexts each receives one request; the receive
  * completion (on an nng thread) only appends the context to a locked list
  * and signals an eventfd, and the loop does the rest: it parses and
  * dispatches the request, and sends the reply on the same context, which
- * waits for the peer's pipe instead of dropping. When every context is
- * busy, nng stops reading from peers: back-pressure, not loss.
+ * waits for the peer's pipe instead of dropping. The send completion stays
+ * on the nng thread: it only arms the context's next receive, so a request
+ * costs the loop one wakeup, not two. When every context is busy, nng
+ * stops reading from peers: back-pressure, not loss.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -57,14 +59,12 @@ struct ipc_call {
 	TAILQ_ENTRY(ipc_call) q;      /* unsent FIFO, while unsent is set */
 };
 
-enum rep_state { RC_RECV, RC_HELD, RC_SEND };
-
 struct rep_ctx {
 	struct ipc *s;
 	nng_ctx ctx;
-	nng_aio *aio;
-	enum rep_state state;
-	TAILQ_ENTRY(rep_ctx) dq; /* completed, waiting for the loop */
+	nng_aio *aio;  /* receive: completes to the loop */
+	nng_aio *saio; /* send: completes on the nng thread */
+	TAILQ_ENTRY(rep_ctx) dq; /* received, waiting for the loop */
 };
 
 struct ipc {
@@ -89,6 +89,7 @@ struct ipc {
 	int npending;    /* requests handed to the loop, not yet answered */
 	int dispatching; /* inside the completion handler */
 	int efd;
+	atomic_int stopping; /* no more receives are armed */
 	pthread_mutex_t mu;
 	TAILQ_HEAD(, rep_ctx) done; /* under mu */
 	int signalled;              /* under mu */
@@ -349,8 +350,22 @@ rep_aio_done(void *arg)
 static void
 rep_recv(struct rep_ctx *rc)
 {
-	rc->state = RC_RECV;
 	nng_ctx_recv(rc->ctx, rc->aio);
+}
+
+/* nng thread: the reply is on its way (or the peer is gone); the context
+ * takes the next request */
+static void
+rep_send_done(void *arg)
+{
+	struct rep_ctx *rc = arg;
+
+	if (nng_aio_result(rc->saio) != 0) {
+		nng_msg_free(nng_aio_get_msg(rc->saio));
+		nng_aio_set_msg(rc->saio, NULL);
+	}
+	if (!atomic_load(&rc->s->stopping))
+		rep_recv(rc);
 }
 
 static void
@@ -358,6 +373,7 @@ rep_free(struct ipc *s)
 {
 	for (size_t i = 0; i < s->nctxs; i++) {
 		nng_aio_free(s->ctxs[i].aio);
+		nng_aio_free(s->ctxs[i].saio);
 		nng_ctx_close(s->ctxs[i].ctx);
 	}
 	free(s->ctxs);
@@ -388,7 +404,6 @@ rep_dispatch(struct ipc *s, struct rep_ctx *rc, nng_msg *msg)
 		abort();
 	p->s = s;
 	p->rc = rc;
-	rc->state = RC_HELD;
 	peer_of(msg, p->peer, sizeof(p->peer));
 	s->npending++;
 	req = json_loadb(nng_msg_body(msg), nng_msg_len(msg), JSON_DECODE_ANY,
@@ -428,22 +443,13 @@ on_rep_done(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&ready, rc, dq);
 		if (s->closed)
 			continue;
-		if (rc->state == RC_SEND) {
-			if (rv != 0) {
-				/* the peer went away: nng gave the reply back */
-				nng_msg_free(nng_aio_get_msg(rc->aio));
-				nng_aio_set_msg(rc->aio, NULL);
-			}
-			rep_recv(rc);
-		} else if (rc->state == RC_RECV) {
-			if (rv == 0) {
-				nng_msg *msg = nng_aio_get_msg(rc->aio);
+		if (rv == 0) {
+			nng_msg *msg = nng_aio_get_msg(rc->aio);
 
-				nng_aio_set_msg(rc->aio, NULL);
-				rep_dispatch(s, rc, msg);
-			} else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
-				rep_recv(rc);
-			}
+			nng_aio_set_msg(rc->aio, NULL);
+			rep_dispatch(s, rc, msg);
+		} else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
+			rep_recv(rc);
 		}
 	}
 	s->dispatching = 0;
@@ -451,28 +457,34 @@ on_rep_done(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-ipc_reply(struct ipc_pending *p, json_t *reply)
+ipc_reply_text(struct ipc_pending *p, const char *text, size_t len)
 {
 	struct ipc *s = p->s;
 	struct rep_ctx *rc = p->rc;
-	char *text = json_compact(reply);
 	nng_msg *msg;
+
+	if (!s->closed) {
+		if (nng_msg_alloc(&msg, 0) != 0)
+			abort();
+		nng_msg_append(msg, text, len);
+		nng_aio_set_msg(rc->saio, msg);
+		nng_ctx_send(rc->ctx, rc->saio);
+	}
+	free(p);
+	s->npending--;
+	free_if_done(s);
+}
+
+void
+ipc_reply(struct ipc_pending *p, json_t *reply)
+{
+	char *text = json_compact(reply);
 
 	json_decref(reply);
 	if (text == NULL)
 		abort();
-	if (!s->closed) {
-		if (nng_msg_alloc(&msg, 0) != 0)
-			abort();
-		nng_msg_append(msg, text, strlen(text));
-		nng_aio_set_msg(rc->aio, msg);
-		rc->state = RC_SEND;
-		nng_ctx_send(rc->ctx, rc->aio);
-	}
+	ipc_reply_text(p, text, strlen(text));
 	free(text);
-	free(p);
-	s->npending--;
-	free_if_done(s);
 }
 
 const char *
@@ -499,7 +511,8 @@ rep_setup(struct ipc *s, char *err, size_t errlen)
 
 		rc->s = s;
 		if ((rv = nng_ctx_open(&rc->ctx, s->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&rc->aio, rep_aio_done, rc)) != 0) {
+		    (rv = nng_aio_alloc(&rc->aio, rep_aio_done, rc)) != 0 ||
+		    (rv = nng_aio_alloc(&rc->saio, rep_send_done, rc)) != 0) {
 			snprintf(err, errlen, "nng context: %s", nng_strerror(rv));
 			return -1;
 		}
@@ -744,11 +757,22 @@ ipc_close(struct ipc *s)
 		event_free(s->ev_send);
 	s->ev_recv = s->ev_send = NULL;
 	/* no completion runs after this: every aio is stopped */
+	/* sends first: their completions arm receives until stopping is
+	 * seen; then the receives */
+	atomic_store(&s->stopping, 1);
+	for (size_t i = 0; i < s->nctxs; i++) {
+		nng_msg *msg;
+
+		nng_aio_stop(s->ctxs[i].saio);
+		if ((msg = nng_aio_get_msg(s->ctxs[i].saio)) != NULL)
+			nng_msg_free(msg);
+		nng_aio_set_msg(s->ctxs[i].saio, NULL);
+	}
 	for (size_t i = 0; i < s->nctxs; i++) {
 		nng_msg *msg;
 
 		nng_aio_stop(s->ctxs[i].aio);
-		/* a received request not yet dispatched, or an unsent reply */
+		/* a received request not yet dispatched */
 		if ((msg = nng_aio_get_msg(s->ctxs[i].aio)) != NULL)
 			nng_msg_free(msg);
 		nng_aio_set_msg(s->ctxs[i].aio, NULL);

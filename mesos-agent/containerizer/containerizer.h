@@ -1,7 +1,7 @@
 /*
  * mesos-containerizer: puts one process into its container and execs it.
- * Started by mesos-executor (for each task) and by the agent (for custom
- * executors), never by hand. The launch info is one JSON object, read
+ * Started by the agent for custom executors (mesos-executor does the same
+ * steps itself in the child it forks for a task), never by hand. The launch info is one JSON object, read
  * from --launch_info_fd (a pipe) or --launch_info (a file):
  *
  *   argv          ["/bin/sh", "-c", "..."]   what to exec
@@ -24,13 +24,7 @@
 
 #include <jansson.h>
 
-/* launch.c */
-/* Never returns on success (execs); returns with a message otherwise. */
-void launch_exec(const json_t *info, char *err, size_t errlen);
-/* Joins cgroups, applies rlimits, opens stdio; -1 with a message. */
-int launch_setup(const json_t *info, char *err, size_t errlen);
-/* pid-1 mode: runs the command as a child and reaps; returns the exit
- * code for ourselves. */
-int launch_init(const json_t *info, int status_fd);
+/* The launch steps themselves are in lib/launch.c (mesos_common.h), shared
+ * with mesos-executor. */
 
 #endif

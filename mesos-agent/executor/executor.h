@@ -120,6 +120,11 @@ void health_stop(struct etask *t);
  * read end comes back there. */
 pid_t spawn_helper(struct executor *e, const char *path, char *const argv[],
     const char *info, bool newpid, int *result_fd, char *err, size_t errlen);
+/* Forks (a new pid namespace with newpid: the child is then its init and
+ * reports the command's wait status on *status_fd) a child that becomes
+ * the process info describes. */
+pid_t spawn_launch(struct executor *e, const json_t *info, bool newpid,
+    int *status_fd, char *err, size_t errlen);
 pid_t spawn_task(struct executor *e, struct etask *t, int *status_fd,
     char *err, size_t errlen);
 json_t *spawn_launch_info(struct executor *e, struct etask *t, char *err,

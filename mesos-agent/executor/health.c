@@ -2,8 +2,7 @@
  * health: Mesos-native health checks of a task (TaskInfo.health_check),
  * run by its executor as Mesos' built-in executors do:
  *   COMMAND  `sh -c <value>` in the task's container (cgroups, user,
- *            environment, sandbox) through mesos-containerizer; exit 0 is
- *            healthy
+ *            environment, sandbox); exit 0 is healthy
  *   HTTP     GET <scheme>://127.0.0.1:<port><path>; 200-399 is healthy
  *   TCP      a connection to 127.0.0.1:<port> is healthy
  * after delay_seconds (15), every interval_seconds (10), each given
@@ -186,9 +185,6 @@ start_command(struct health *h, char *err, size_t errlen)
 	    "health_check"), "command");
 	json_t *fake = json_pack("{s:O}", "command", cmd), *info;
 	struct etask probe = *h->t;
-	char *const argv[] = { (char *)"mesos-containerizer",
-		(char *)"--launch_info_fd=3", NULL };
-	char *text;
 
 	/* the task's launch info with the check's command, quietly */
 	probe.info = fake;
@@ -201,11 +197,8 @@ start_command(struct health *h, char *err, size_t errlen)
 	json_object_set_new(info, "pid_namespace", json_false());
 	json_object_set_new(info, "stdout", json_string("/dev/null"));
 	json_object_set_new(info, "stderr", json_string("/dev/null"));
-	text = json_compact(info);
+	h->pid = spawn_launch(e, info, false, NULL, err, errlen);
 	json_decref(info);
-	h->pid = spawn_helper(e, e->f.containerizer, argv, text, false, NULL,
-	    err, errlen);
-	free(text);
 	return h->pid > 0 ? 0 : -1;
 }
 

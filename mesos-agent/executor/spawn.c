@@ -1,13 +1,15 @@
 /*
  * spawn: starting a task's process in its container.
  *
- * The executor forks (or, for a pid namespace, clones with CLONE_NEWPID)
- * and the child, doing only async-signal-safe things, resets its signals
- * and execs mesos-containerizer with the task's launch info on fd 3 (and,
- * in a pid namespace, a pipe on fd 4 for the task's real wait status). The
- * containerizer joins the cgroups, applies rlimits, redirects stdout and
- * stderr into the sandbox, switches user, starts its own session and execs
- * the command; in a pid namespace it stays as the namespace's init.
+ * The executor forks (or, for a pid namespace, clones with CLONE_NEWPID);
+ * the child resets its signals, closes the executor's descriptors, joins
+ * the cgroups, applies rlimits, redirects stdout and stderr into the
+ * sandbox, switches user, starts its own session and execs the command
+ * (lib/launch.c, the steps mesos-containerizer takes for custom executors;
+ * the executor is single-threaded, so its child may do all that before
+ * exec, and saves an exec per task). In a pid namespace the child stays as
+ * the namespace's init and reports the task's wait status on a pipe.
+ * Helpers (mesos-fetcher) are forked and exec'd with their input on fd 3.
  *
  * The container's cgroups are created here once, sized to the sum of the
  * executor's tasks, and watched for OOM kills (an eventfd on v1, a poll on
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -343,26 +346,110 @@ fail:
 	return -1;
 }
 
+struct launch_args {
+	const json_t *info;
+	int status_fd;
+	bool init;
+	struct sigaction dfl;
+	sigset_t none;
+};
+
+/* The child: a copy of the (single-threaded) executor that becomes the
+ * task, or its pid namespace's init. Never returns. */
+static int
+launch_child(void *arg)
+{
+	struct launch_args *c = arg;
+	char err[1024];
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &c->dfl, NULL);
+	sigprocmask(SIG_SETMASK, &c->none, NULL);
+	/* nothing of the executor (its connections to the agent) stays */
+	if (c->status_fd > 3)
+		syscall(SYS_close_range, 3, c->status_fd - 1, 0);
+	syscall(SYS_close_range, c->status_fd >= 3 ? c->status_fd + 1 : 3,
+	    ~0U, 0);
+	if (c->init) {
+		/* what ps and top call the namespace's init */
+		prctl(PR_SET_NAME, "mesos-init", 0, 0, 0);
+		_exit(launch_init(c->info, c->status_fd));
+	}
+	if (launch_setup(c->info, err, sizeof(err)) == 0)
+		launch_exec(c->info, err, sizeof(err));
+	dprintf(2, "mesos-executor: %s\n", err);
+	_exit(127);
+}
+
+pid_t
+spawn_launch(struct executor *e, const json_t *info, bool newpid,
+    int *status_fd, char *err, size_t errlen)
+{
+	int sp[2] = { -1, -1 };
+	struct launch_args c;
+	sigset_t all, old;
+	pid_t pid;
+
+	if (status_fd) {
+		*status_fd = -1;
+		if (pipe2(sp, O_CLOEXEC) == -1) {
+			snprintf(err, errlen, "cannot create a pipe: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	memset(&c, 0, sizeof(c));
+	c.info = info;
+	c.status_fd = sp[1];
+	c.init = newpid;
+	c.dfl.sa_handler = SIG_DFL;
+	sigemptyset(&c.dfl.sa_mask);
+	sigemptyset(&c.none);
+	sigfillset(&all);
+	fflush(NULL);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (newpid) {
+		size_t ss = 256 * 1024;
+		char *stack = malloc(ss);
+
+		if (stack == NULL)
+			abort();
+		pid = clone(launch_child, stack + ss, CLONE_NEWPID | SIGCHLD, &c);
+		free(stack);
+	} else {
+		pid = fork();
+		if (pid == 0)
+			launch_child(&c);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (sp[1] >= 0)
+		close(sp[1]);
+	if (pid == -1) {
+		snprintf(err, errlen, "cannot start the task's process: %s",
+		    strerror(errno));
+		if (sp[0] >= 0)
+			close(sp[0]);
+		return -1;
+	}
+	if (status_fd)
+		*status_fd = sp[0];
+	return pid;
+}
+
 pid_t
 spawn_task(struct executor *e, struct etask *t, int *status_fd, char *err,
     size_t errlen)
 {
 	json_t *info = spawn_launch_info(e, t, err, errlen);
-	char *const argv_ns[] = { (char *)"mesos-containerizer",
-		(char *)"--launch_info_fd=3", (char *)"--status_fd=4", NULL };
-	char *const argv[] = { (char *)"mesos-containerizer",
-		(char *)"--launch_info_fd=3", NULL };
-	char *text;
 	pid_t pid;
 
 	*status_fd = -1;
 	if (info == NULL)
 		return -1;
-	text = json_compact(info);
+	pid = spawn_launch(e, info, e->pid_ns, e->pid_ns ? status_fd : NULL,
+	    err, errlen);
 	json_decref(info);
-	pid = spawn_helper(e, e->f.containerizer, e->pid_ns ? argv_ns : argv,
-	    text, e->pid_ns, e->pid_ns ? status_fd : NULL, err, errlen);
-	free(text);
 	return pid;
 }
 

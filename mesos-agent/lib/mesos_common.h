@@ -29,7 +29,7 @@
 
 /* paths.c: the Mesos work_dir layout
  *   <work_dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>
- *   <work_dir>/meta/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<c>/...
+ *   <work_dir>/meta/slaves/<agent>/frameworks/<fw>/runs/<container>/...
  * Each returns 0, or -1 when the path does not fit. */
 int mesos_id_valid(const char *id, char *err, size_t errlen);
 int paths_sandbox(char *buf, size_t size, const char *work_dir,
@@ -40,10 +40,8 @@ int paths_meta_agent(char *buf, size_t size, const char *work_dir,
     const char *agent);
 int paths_meta_framework(char *buf, size_t size, const char *work_dir,
     const char *agent, const char *fw);
-int paths_meta_executor(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex);
 int paths_meta_run(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex, const char *container);
+    const char *agent, const char *fw, const char *container);
 /* A task's file in its run's meta directory: "<run>/<kind>.<task id>". */
 int paths_task_file(char *buf, size_t size, const char *run, const char *kind,
     const char *task);
@@ -104,6 +102,16 @@ const char *mesos_id_get(const json_t *obj, const char *key);
  * state. A torn last line (a write cut short) is ignored. */
 json_t *updates_replay(const char *log, size_t len, json_t *seen,
     char *state, size_t size, json_t *all);
+
+/* launch.c: a process becomes the task (see containerizer.h for the
+ * launch info). launch_exec never returns on success; launch_setup joins
+ * cgroups, applies rlimits and opens stdio; launch_init is pid 1 of a new
+ * pid namespace: it runs the command as its child, forwards signals, reaps,
+ * writes the command's wait status to status_fd, and returns our exit
+ * code. */
+void launch_exec(const json_t *info, char *err, size_t errlen);
+int launch_setup(const json_t *info, char *err, size_t errlen);
+int launch_init(const json_t *info, int status_fd);
 
 /* cgroups.c: container limits. One base directory per controller, below
  * the agent's own cgroup: <mount><own cgroup>/<root>/<container id>. */

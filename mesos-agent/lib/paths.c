@@ -1,8 +1,8 @@
 /*
  * paths: the Mesos agent's directory layout, so sandboxes land where DC/OS
  * tools look for them (`<work_dir>/slaves/<agent>/frameworks/<fw>/
- * executors/<ex>/runs/<container>`) and the checkpoint mirrors it under
- * `<work_dir>/meta/`.
+ * executors/<ex>/runs/<container>`); the checkpoint lives under
+ * `<work_dir>/meta/` (see src/checkpoint.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,21 +86,15 @@ paths_meta_framework(char *buf, size_t size, const char *work_dir,
 	    fw);
 }
 
-int
-paths_meta_executor(char *buf, size_t size, const char *work_dir,
-    const char *agent, const char *fw, const char *ex)
-{
-	return fmt(buf, size, "%s/meta/slaves/%s/frameworks/%s/executors/%s",
-	    work_dir, agent, fw, ex);
-}
-
+/* One directory per run (container ids are unique): the executor id is
+ * in its run.json. Two directory levels fewer than Mesos' meta layout:
+ * every new inode costs an agent on a busy ext4. */
 int
 paths_meta_run(char *buf, size_t size, const char *work_dir, const char *agent,
-    const char *fw, const char *ex, const char *container)
+    const char *fw, const char *container)
 {
-	return fmt(buf, size,
-	    "%s/meta/slaves/%s/frameworks/%s/executors/%s/runs/%s", work_dir,
-	    agent, fw, ex, container);
+	return fmt(buf, size, "%s/meta/slaves/%s/frameworks/%s/runs/%s",
+	    work_dir, agent, fw, container);
 }
 
 /* "<run>/<kind>.<task id>", the id hashed when the name would be too long

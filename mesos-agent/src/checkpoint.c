@@ -1,14 +1,15 @@
 /*
  * checkpoint: what the agent writes under <work_dir>/meta so that a
  * restarted agent knows its id, its frameworks, executors, tasks and their
- * status updates. Mesos' layout down to the run; inside a run as few files
- * as possible (each new inode costs the agent on ext4):
+ * status updates. Mesos' layout down to the framework, then one directory
+ * per run with as few files as possible (each new inode costs the agent on
+ * a busy ext4):
  *
  *   meta/boot_id
  *   meta/slaves/latest -> <agent id>
  *   meta/slaves/<agent>/slave.info
  *   .../frameworks/<fw>/framework.info
- *   .../executors/<ex>/runs/<container>/run.json
+ *   .../frameworks/<fw>/runs/<container>/run.json
  *         {"executor": ExecutorInfo, "command", "group", "container": how
  *          it was launched, "pid", "pid_start", "tasks": [TaskInfo]}
  *   .../runs/<container>/task.<task id>      a task added later (custom
@@ -149,7 +150,6 @@ checkpoint_gc_executor(struct agent *a, struct executor *ex)
 	} else if (ex->directory) {
 		gc_schedule(a, ex->directory, ex->end_time);
 	}
-	if (paths_meta_executor(dir, sizeof(dir), a->f.work_dir, a->id,
-	    ex->fw->id, ex->id) == 0)
-		gc_schedule(a, dir, ex->end_time);
+	if (ex->meta)
+		gc_schedule(a, ex->meta, ex->end_time);
 }

@@ -8,6 +8,7 @@
  * cgroups that executors killed outright (SIGKILL) could not remove.
  */
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -112,6 +113,8 @@ on_watch(evutil_socket_t fd, short what, void *arg)
 {
 	prune(arg);
 	prune_cgroups(arg);
+	/* a burst of launches leaves freed heap behind: give it back */
+	malloc_trim(0);
 }
 
 void

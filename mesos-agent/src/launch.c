@@ -126,7 +126,7 @@ executor_dirs(struct agent *a, struct executor *ex, const char *user,
 		return -1;
 	}
 	if (paths_meta_run(dir, sizeof(dir), a->f.work_dir, a->id, ex->fw->id,
-	    ex->id, ex->container_id) == -1 ||
+	    ex->container_id) == -1 ||
 	    fs_mkdirs(dir, 0700, err, errlen) == -1)
 		return -1;
 	ex->meta = strdup(dir);
@@ -136,9 +136,6 @@ executor_dirs(struct agent *a, struct executor *ex, const char *user,
 		*strrchr(dir, '/') = '\0';
 		gc_unschedule(a, dir);
 	}
-	if (paths_meta_executor(dir, sizeof(dir), a->f.work_dir, a->id,
-	    ex->fw->id, ex->id) == 0)
-		gc_unschedule(a, dir);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 
@@ -26,6 +27,16 @@ agent_setup(struct agent *a, char *err, size_t errlen)
 	struct http_server_opts opts = { .max_body = 16 << 20 };
 
 	a->start_time = mesos_now();
+	/* three descriptors per executor (its pidfd and two connections):
+	 * take all the descriptors we may */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	TAILQ_INIT(&a->frameworks);
 	TAILQ_INIT(&a->completed_frameworks);
 	TAILQ_INIT(&a->gc);

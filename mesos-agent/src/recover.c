@@ -51,7 +51,6 @@ struct rctx {
 	struct agent *a;
 	bool rebooted;
 	struct framework *fw;
-	const char *ex_id;
 };
 
 static void
@@ -110,25 +109,29 @@ recover_run(const char *cid, void *arg)
 	struct stat st;
 	json_t *v, *info;
 	const json_t *task;
+	const char *ex_id;
 	size_t i;
 	bool done;
 
 	if (paths_meta_run(run, sizeof(run), a->f.work_dir, a->id, c->fw->id,
-	    c->ex_id, cid) == -1 || paths_sandbox(sandbox, sizeof(sandbox),
-	    a->f.work_dir, a->id, c->fw->id, c->ex_id, cid) == -1)
+	    cid) == -1)
 		return;
 	paths_join(f, sizeof(f), run, "run.json");
-	if ((v = fs_read_json(f, err, sizeof(err))) == NULL) {
+	info = (v = fs_read_json(f, err, sizeof(err))) ?
+	    json_object_get(v, "executor") : NULL;
+	ex_id = mesos_id_get(info, "executor_id");
+	if (ex_id == NULL || mesos_id_valid(ex_id, err, sizeof(err)) == -1 ||
+	    paths_sandbox(sandbox, sizeof(sandbox), a->f.work_dir, a->id,
+	    c->fw->id, ex_id, cid) == -1) {
 		/* never checkpointed (the agent died while launching it): its
 		 * executor, if any, is refused when it reconnects */
-		log_warn("run %s of executor %s has no checkpoint; its "
-		    "directories are left to garbage collection", cid, c->ex_id);
-		gc_schedule(a, sandbox, mesos_now());
+		log_warn("run %s of framework %s has no usable checkpoint; its "
+		    "directory is left to garbage collection", cid, c->fw->id);
 		gc_schedule(a, run, mesos_now());
+		json_decref(v);
 		return;
 	}
-	info = json_object_get(v, "executor");
-	ex = executor_new(a, c->fw, c->ex_id, json_incref(info),
+	ex = executor_new(a, c->fw, ex_id, json_incref(info),
 	    json_is_true(json_object_get(v, "command")),
 	    json_is_true(json_object_get(v, "group")), cid);
 	ex->directory = strdup(sandbox);
@@ -201,20 +204,6 @@ recover_run(const char *cid, void *arg)
 }
 
 static void
-recover_executor(const char *ex_id, void *arg)
-{
-	struct rctx *c = arg;
-	char dir[PATH_MAX];
-
-	if (paths_meta_executor(dir, sizeof(dir), c->a->f.work_dir, c->a->id,
-	    c->fw->id, ex_id) == -1 || strlen(dir) + 6 >= sizeof(dir))
-		return;
-	c->ex_id = ex_id;
-	strcat(dir, "/runs");
-	each_dir(dir, recover_run, c);
-}
-
-static void
 recover_framework(const char *fw_id, void *arg)
 {
 	struct rctx *c = arg;
@@ -237,8 +226,8 @@ recover_framework(const char *fw_id, void *arg)
 	TAILQ_INIT(&fw->completed);
 	TAILQ_INSERT_TAIL(&c->a->frameworks, fw, link);
 	c->fw = fw;
-	snprintf(f, sizeof(f), "%s/executors", dir);
-	each_dir(f, recover_executor, c);
+	snprintf(f, sizeof(f), "%s/runs", dir);
+	each_dir(f, recover_run, c);
 }
 
 /* Same resources and attributes as when we registered? */

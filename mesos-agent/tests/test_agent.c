@@ -38,10 +38,8 @@ test_sandbox_lands_in_the_mesos_layout(void **state)
 	    "A-S0", "F-0001", "sise.1", "c1"), 0);
 	assert_string_equal(p, "/var/lib/mesos/slave/slaves/A-S0/frameworks/"
 	    "F-0001/executors/sise.1/runs/c1");
-	assert_int_equal(paths_meta_run(p, sizeof(p), "/w", "A", "F", "E", "C"),
-	    0);
-	assert_string_equal(p, "/w/meta/slaves/A/frameworks/F/executors/E/runs/"
-	    "C");
+	assert_int_equal(paths_meta_run(p, sizeof(p), "/w", "A", "F", "C"), 0);
+	assert_string_equal(p, "/w/meta/slaves/A/frameworks/F/runs/C");
 	assert_int_equal(paths_task_file(p, sizeof(p), "/r", "updates", "t.1"),
 	    0);
 	assert_string_equal(p, "/r/updates.t.1");

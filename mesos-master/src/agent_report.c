@@ -10,6 +10,8 @@
  *   tasks the master launched on this agent that the agent does not
  *   report    -> TASK_DROPPED (TASK_LOST if not PARTITION_AWARE),
  *                REASON_TASK_UNKNOWN, as Mesos does
+ *   tasks and executors of frameworks this master removed are not taken
+ *   back: the agent is told to shut those frameworks down
  *
  * The agent is out of the allocator meanwhile; agents_activate puts it
  * back with what it really uses.
@@ -66,7 +68,8 @@ executor_find(struct agent *a, const struct framework *fw, const char *id)
 }
 
 static void
-add_executor(struct master *m, struct agent *a, const json_t *ei)
+add_executor(struct master *m, struct agent *a, const json_t *ei,
+    struct strmap *shutdown)
 {
 	const char *fid = id_of(ei, "framework_id");
 	const char *eid = id_of(ei, "executor_id");
@@ -76,6 +79,10 @@ add_executor(struct master *m, struct agent *a, const json_t *ei)
 
 	if (fid == NULL || eid == NULL)
 		return;
+	if (framework_completed(m, fid)) {
+		strmap_put(shutdown, fid, (void *)1);
+		return;
+	}
 	fw = framework_for(m, fid, NULL);
 	if (executor_find(a, fw, eid))
 		return;
@@ -94,7 +101,7 @@ add_executor(struct master *m, struct agent *a, const json_t *ei)
 
 static void
 add_task(struct master *m, struct agent *a, const json_t *tj,
-    struct strmap *seen)
+    struct strmap *seen, struct strmap *shutdown)
 {
 	const char *tid = id_of(tj, "task_id"), *fid = id_of(tj, "framework_id");
 	const char *eid = id_of(tj, "executor_id");
@@ -108,6 +115,10 @@ add_task(struct master *m, struct agent *a, const json_t *tj,
 	if (tid == NULL || fid == NULL || state < 0) {
 		log_warn("agent %s reported a task without task_id, framework_id "
 		    "or a valid state; ignoring it", a->id);
+		return;
+	}
+	if (framework_completed(m, fid)) {
+		strmap_put(shutdown, fid, (void *)1);
 		return;
 	}
 	fw = framework_for(m, fid, NULL);
@@ -185,7 +196,8 @@ add_task(struct master *m, struct agent *a, const json_t *tj,
 
 void
 agent_apply_report(struct master *m, struct agent *a, const json_t *tasks,
-    const json_t *executors, const json_t *frameworks)
+    const json_t *executors, const json_t *frameworks,
+    struct strmap *shutdown)
 {
 	struct strmap *seen = strmap_new();
 	struct task *t, *next;
@@ -196,15 +208,15 @@ agent_apply_report(struct master *m, struct agent *a, const json_t *tasks,
 	json_array_foreach(frameworks, i, v) {
 		const char *fid = id_of(v, "id");
 
-		if (fid)
+		if (fid && !framework_completed(m, fid))
 			framework_for(m, fid, v);
 	}
 	json_array_foreach(executors, i, v)
-		add_executor(m, a, v);
+		add_executor(m, a, v, shutdown);
 	TAILQ_FOREACH(e, &a->executors, agent_link)
 		e->ntasks = 0;
 	json_array_foreach(tasks, i, v)
-		add_task(m, a, v, seen);
+		add_task(m, a, v, seen, shutdown);
 	for (t = TAILQ_FIRST(&a->tasks); t; t = next) {
 		char key[2 * MASTER_MAX_ID + 2];
 

@@ -338,6 +338,8 @@ admitted(struct master *m, int code, void *arg)
 {
 	struct pending_reg *pr = arg;
 	struct agent *a = pr->a;
+	struct strmap *shutdown = strmap_new();
+	const char *fid;
 
 	strmap_del(m->registering, pr->pid);
 	if (code != 0 || m->role != ROLE_LEADER) {
@@ -348,6 +350,7 @@ admitted(struct master *m, int code, void *arg)
 		if (agent_find(m, a->id) != a)
 			agent_free(a);
 		pending_free(pr);
+		strmap_free(shutdown);
 		return;
 	}
 	if (agent_find(m, a->id) != a)
@@ -356,7 +359,8 @@ admitted(struct master *m, int code, void *arg)
 		/* out of the allocator while its tasks are rebuilt; back in,
 		 * with what it really runs, in agents_activate */
 		agents_alloc_detach(m, a);
-		agent_apply_report(m, a, pr->tasks, pr->executors, pr->frameworks);
+		agent_apply_report(m, a, pr->tasks, pr->executors, pr->frameworks,
+		    shutdown);
 		a->reregistered_time = master_now();
 		if (a->registered_time == 0)
 			a->registered_time = a->reregistered_time;
@@ -372,6 +376,14 @@ admitted(struct master *m, int code, void *arg)
 	answer_all(pr, registered_reply(m, a, pr->rereg ? "REREGISTERED" :
 	    "REGISTERED"));
 	events_agent_added(m, a, pr->rereg);
+	for (size_t it = 0; strmap_next(shutdown, &it, &fid, NULL);) {
+		log_info("agent %s still runs tasks of removed framework %s; "
+		    "telling it to shut them down", a->id, fid);
+		agent_send(m, a, json_pack("{s:s, s:o, s:o}", "type",
+		    "SHUTDOWN_FRAMEWORK", "agent_id", v1_id(a->id), "framework_id",
+		    v1_id(fid)), NULL, NULL);
+	}
+	strmap_free(shutdown);
 	pending_free(pr);
 }
 
@@ -399,13 +411,15 @@ agents_register(struct master *m, const struct agent_reg *reg,
 		return;
 	}
 	if (old && old->state == AGENT_ACTIVE) {
-		if (!has_live_tasks(old)) {
+		if (!has_live_tasks(old) && resources_contains(&old->total,
+		    &reg->total) && resources_contains(&reg->total, &old->total)) {
 			/* a retry of a registration whose reply was lost */
 			ipc_reply(p, registered_reply(m, old, "REGISTERED"));
 			return;
 		}
-		log_warn("agent %s at %s registers anew: it lost its state, so "
-		    "its previous tasks are gone", old->id, old->pid);
+		log_warn("agent %s at %s registers anew (%s): the old agent is "
+		    "gone", old->id, old->pid, has_live_tasks(old) ? "it lost its "
+		    "state and its tasks" : "with other resources");
 		agents_mark_gone(m, old, false);
 	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)

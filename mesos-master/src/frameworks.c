@@ -69,6 +69,17 @@ framework_find(const struct master *m, const char *id)
 	return id ? strmap_get(m->frameworks, id) : NULL;
 }
 
+struct framework *
+framework_completed(const struct master *m, const char *id)
+{
+	struct framework *fw;
+
+	TAILQ_FOREACH(fw, &m->completed_frameworks, done_link)
+		if (id && strcmp(fw->id, id) == 0)
+			return fw;
+	return NULL;
+}
+
 static char *
 xstrdup(const char *s)
 {

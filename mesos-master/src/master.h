@@ -311,8 +311,11 @@ json_t *agent_url_v1(const struct agent *a);
 void agents_pending_free(struct master *m);
 
 /* agent_report.c */
+/* Frameworks this master removed whose tasks the agent still runs are put
+ * in shutdown (id -> 1): the caller tells the agent to shut them down. */
 void agent_apply_report(struct master *m, struct agent *a,
-    const json_t *tasks, const json_t *executors, const json_t *frameworks);
+    const json_t *tasks, const json_t *executors, const json_t *frameworks,
+    struct strmap *shutdown);
 
 /* channel.c */
 int channel_listen(struct master *m, char *err, size_t errlen);
@@ -331,6 +334,8 @@ void agent_ping(struct master *m, struct agent *a);
 
 /* frameworks.c */
 struct framework *framework_find(const struct master *m, const char *id);
+/* A framework this master removed (among the completed ones), or NULL. */
+struct framework *framework_completed(const struct master *m, const char *id);
 struct framework *framework_new(struct master *m, const char *id,
     const json_t *info);
 void framework_free(struct framework *fw);
@@ -474,6 +479,8 @@ void sched_subscribe(struct master *m, struct http_req *req,
 /* Returns the HTTP status (202, or 4xx/501 with err filled). */
 int sched_call(struct master *m, struct framework *fw, struct sched_call *c,
     char *err, size_t errlen);
+
+/* sched_accept.c */
 void sched_accept(struct master *m, struct framework *fw,
     struct sched_call *c);
 
@@ -504,14 +511,25 @@ int http_api_listen(struct master *m, char *err, size_t errlen);
 void http_reply_json_text(struct http_req *req, int status, char *text,
     size_t len);
 
-/* state_json.c: the v0 operator endpoints */
-void state_route(struct master *m, struct http_server *srv);
-void state_write(struct master *m, struct jsonw *w);
+/* state_render.c: the v0 shapes */
+void state_write_resources(struct jsonw *w, const struct resources *r);
 /* Writes a task as the state endpoints show it (cached in the task until
  * task_touch). */
 void state_write_task(struct jsonw *w, const struct task *t);
 void task_touch(struct task *t);
-void state_write_resources(struct jsonw *w, const struct resources *r);
+/* The fields of a slaves[] element, inside an object the caller opened. */
+void state_agent_fields(struct jsonw *w, const struct agent *a, bool full);
+void state_agents(struct jsonw *w, struct master *m, const char *only,
+    bool full);
+void state_recovered_agents(struct jsonw *w, struct master *m);
+void state_caps(struct jsonw *w, const struct framework *fw);
+void state_frameworks(struct jsonw *w, struct master *m, const char *only);
+void state_completed_frameworks(struct jsonw *w, struct master *m,
+    const char *only);
+
+/* state_json.c: the v0 operator endpoints */
+void state_route(struct master *m, struct http_server *srv);
+void state_write(struct master *m, struct jsonw *w);
 
 /* operator_api.c */
 void operator_route(struct master *m, struct http_server *srv);

@@ -385,7 +385,7 @@ tasks_status_update(struct master *m, struct agent *a, const char *fw_id,
 		log_debug("status update %s of task %s for unknown framework %s "
 		    "dropped", task_state_name(state), task_id, fw_id);
 	free(text);
-	ipc_reply(p, json_pack("{s:s}", "type", "OK"));
+	ipc_reply_text(p, "{\"type\":\"OK\"}", 13);
 }
 
 /* ACKNOWLEDGE from the framework: the terminal task can go. */

@@ -596,3 +596,17 @@ def test_health_checks_mark_tasks_healthy_and_kill_failing_ones(world):
     assert healths[:2] == [None, True]
     assert healths[2:] == [False, False]
     assert "TASK_KILLED" not in w.fw.states(tid(web))
+
+
+def test_files_read_returns_text_even_for_binary_output(world):
+    w = world()
+    # a byte that is not UTF-8, then a euro sign (3 bytes), then text
+    task = w.run("binary", cmd=r"printf '\377\342\202\254ok'")
+    w.fw.wait_state(tid(task), "TASK_FINISHED")
+    out = sandbox(w.agent, tid(task)) + "/stdout"
+    assert read_file(w.agent, out).json() == {"data": "\u00ff\u20acok",
+                                              "offset": 0}
+    # a window that would cut the euro sign in two stops before it
+    r = read_file(w.agent, out, 0, 3).json()
+    assert r == {"data": "\u00ff", "offset": 0}
+    assert read_file(w.agent, out, 1, 5).json()["data"] == "\u20acok"

@@ -197,10 +197,9 @@ def test_executor_that_crashes_takes_its_task_down_with_it(cluster, cleanup):
     task = run(fw, agent_id, "orphan-to-be", cmd="sleep 300")
     fw.wait_state(tid(task), "TASK_RUNNING")
     box = sandbox(agent, tid(task))
-    executor = [p for p in processes_under(box)
-                if b"mesos-executor" in open(f"/proc/{p}/cmdline", "rb").read()]
-    assert len(executor) == 1
-    os.kill(executor[0], signal.SIGKILL)
+    (container,) = requests.get(agent.url + "/containers").json()
+    assert container["executor_id"] == tid(task)
+    os.kill(container["status"]["executor_pid"], signal.SIGKILL)
     status = fw.wait_state(tid(task), "TASK_FAILED")
     assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
     assert status["source"] == "SOURCE_AGENT"
@@ -252,3 +251,33 @@ def test_agent_with_changed_resources_refuses_to_recover(cluster, cleanup):
     assert changed.proc.returncode != 0
     assert "Incompatible agent info detected" in changed.log()
     assert "rm -f" in changed.log()
+
+
+def test_agent_follows_the_leader_named_in_the_replicated_store(
+        cluster, cleanup):
+    # one exhibitor member hosts the store; two masters share it; the agent
+    # knows only the store, as DC/OS agents know only ZooKeeper
+    from store_cluster import start_members
+    (member,) = start_members(cluster, 1)
+    store = f"dqlite://{member.address}/dcos"
+    masters = [start_master(cluster, extra=(f"--store={store}",
+                                            "--lease_ttl=2secs"))
+               for _ in range(2)]
+    agent = start_agent(cluster, masters[0], master_arg=store)
+    agent_id = registered(agent)
+
+    def knows_agent(master):
+        """Is master leading, with our agent registered?"""
+        r = requests.get(master.url + "/master/slaves", timeout=2,
+                         allow_redirects=False)
+        return r.status_code == 200 and agent_id in [
+            s["id"] for s in r.json()["slaves"]]
+    leader = wait_for(lambda: next((m for m in masters if knows_agent(m)),
+                                   None), 20, what="the leader with the agent")
+    assert f"the store names {leader.ip}:5050" in agent.log()
+
+    leader.kill()
+    other = next(m for m in masters if m is not leader)
+    wait_for(lambda: knows_agent(other), 60,
+             what="the agent to re-register with the new leader")
+    assert f"the store names {other.ip}:5050" in agent.log()

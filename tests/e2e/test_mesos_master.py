@@ -473,3 +473,33 @@ def test_master_restart_keeps_agents_and_frameworks_in_the_registry(cluster):
     fw.wait_state(task["task_id"]["value"], "TASK_RUNNING", since=mark)
     fw.close()
     assert os.path.exists(cluster.path("master", "registry.db"))
+
+
+def test_tasks_of_a_framework_removed_while_their_agent_was_away_are_killed(
+        cluster):
+    master = start_master(cluster, extra=["--max_agent_ping_timeouts=2"])
+    agent = start_agent(cluster, master)
+    wait_agents(master.url)
+    fw = MesosFramework([master.ip + ":5050"], name="left-behind")
+    fw.subscribe()
+    offer = fw.wait_offers()[0]
+    task = fw.task(offer, "orphan", cmd="sleep 1000")
+    tid = task["task_id"]["value"]
+    fw.launch(offer, [task])
+    fw.wait_state(tid, "TASK_RUNNING")
+
+    agent.signal(signal.SIGSTOP)
+    try:
+        fw.wait_state(tid, "TASK_UNREACHABLE", timeout=20)
+        fw.teardown()  # the agent cannot hear about it now
+    finally:
+        agent.signal(signal.SIGCONT)
+
+    # back, it reports the task; the master has it shut down
+    def task_gone_on_agent():
+        st = requests.get(agent.url + "/state", timeout=5).json()
+        return not [t for f in st["frameworks"] for e in f["executors"]
+                    for t in e["tasks"] if t["id"] == tid]
+    wait_for(task_gone_on_agent, 30, what="the agent to kill the task")
+    assert "removed framework" in master.log()
+    fw.close()

@@ -57,6 +57,8 @@ def sandbox_file(agent, fw_id, task_id, name):
 def test_echo_task_runs_to_finished_and_its_stdout_is_in_the_sandbox(mesos):
     master, agent = mesos
     fw = subscribed(master, name="echo-story")
+    assert fw.heartbeat_interval == 2.0
+    fw.wait_event("HEARTBEAT", timeout=10)
     offer = fw.wait_offers()[0]
     assert offer["hostname"] == agent.ip
     assert offer["url"]["address"]["ip"] == agent.ip

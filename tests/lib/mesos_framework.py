@@ -16,6 +16,11 @@ ignored) into events; every other call is a separate POST carrying the
 acknowledged automatically (unless ``auto_ack=False``), as schedulers must
 for the agent to stop resending them. A 307 from a non-leading master is
 followed (its Location is protocol-relative, ``//host:port/path``).
+
+Below the framework: helpers that start real masters and agents for the
+e2e tests (start_master, start_agent, leader_url, wait_agents,
+cleanup_sandboxes) and EventBus, a subscriber to the master's nng event
+bus through libnng.
 """
 
 import base64

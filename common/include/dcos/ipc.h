@@ -44,6 +44,8 @@ struct ipc *ipc_rep_listen(struct event_base *base, const char *url,
     ipc_request_fn fn, void *arg, char *err, size_t errlen);
 /* Answers a request (reply is stolen) and frees p. */
 void ipc_reply(struct ipc_pending *p, json_t *reply);
+/* The same with the reply already rendered (len bytes, copied). */
+void ipc_reply_text(struct ipc_pending *p, const char *text, size_t len);
 /* The peer address of a pending request ("ip:port"), for logs. */
 const char *ipc_pending_peer(const struct ipc_pending *p);
 

@@ -1,9 +1,12 @@
 /*
- * launch: the steps between "a process of the executor" and "the task":
- * join the container's cgroups, apply rlimits, stdio into the sandbox, a
- * session of its own (so the whole task can be signalled as a group),
- * the task's user, exec. In a pid namespace the same steps run in a
- * child of the namespace's init, which we then are.
+ * launch: the steps between "a fresh process" and "the task": join the
+ * container's cgroups, apply rlimits, stdio into the sandbox, a session of
+ * its own (so the whole task can be signalled as a group), the task's
+ * user, exec. In a pid namespace the same steps run in a child of the
+ * namespace's init, which the caller then is. Used by mesos-executor in
+ * the child it forks for a task (no extra exec) and by mesos-containerizer
+ * (what the agent runs for custom executors). The launch info is the JSON
+ * described in containerizer/containerizer.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +24,7 @@
 
 #include "dcos/json.h"
 
-#include "containerizer.h"
+#include "mesos_common.h"
 
 static int
 write_text(const char *path, const char *text)
