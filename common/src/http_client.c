@@ -399,6 +399,10 @@ setup_easy(CURL *easy, const struct http_client_req *req, const char *body,
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
 	if (!streaming)
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	if (req->insecure) {
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (req->follow_redirects)
 		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
 	if (req->unix_socket)

@@ -280,7 +280,7 @@ start(struct marathon *m, struct instance *i, size_t index, bool readiness,
 	    host && strchr(host, ':') ? "]" : "", port, path);
 	{
 		struct http_client_req req = { .method = "GET", .url = url,
-			.timeout = timeout };
+			.timeout = timeout, .insecure = 1 };
 
 		http_client_request(m->client, &req, http_done, c);
 	}
