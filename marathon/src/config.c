@@ -142,8 +142,14 @@ marathon_setup(struct marathon *m)
 		snprintf(m->user, sizeof(m->user), "%s", pw ? pw->pw_name : "root");
 		m->f.mesos_user = m->user;
 	}
-	if (m->f.hostname[0] == '\0')
-		m->f.hostname = strcmp(m->f.ip, "0.0.0.0") ? m->f.ip : "localhost";
+	if (m->f.hostname[0] == '\0') {
+		if (strcmp(m->f.ip, "0.0.0.0") != 0)
+			m->f.hostname = m->f.ip;
+		else if (gethostname(m->host, sizeof(m->host)) == 0 && m->host[0])
+			m->f.hostname = m->host;
+		else
+			m->f.hostname = "localhost";
+	}
 	snprintf(m->self, sizeof(m->self), "%s:%d", m->f.hostname,
 	    m->f.http_port);
 	m->started = util_now();

@@ -566,6 +566,7 @@ struct marathon {
 	const struct flags_spec *spec;
 	char self[300];            /* "host:port" this node advertises */
 	char user[64];             /* --mesos_user when defaulted */
+	char host[256];            /* --hostname when defaulted */
 	double started;            /* wall clock */
 	unsigned gen;              /* bumped on every leadership change */
 	struct state *st;          /* NULL unless leading */
