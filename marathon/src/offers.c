@@ -147,6 +147,7 @@ struct slot {
 	struct store_tx *tx;
 	size_t placed;
 	bool full;
+	unsigned char *tried;  /* per candidate app: 1 tried, 2 got some */
 };
 
 static void
@@ -175,14 +176,16 @@ slot_free(struct slot *sl)
 	free(sl->attrs);
 	free(sl->texts);
 	json_decref(sl->tasks);
+	free(sl->tried);
 	if (sl->tx)
 		store_tx_free(sl->tx);
 }
 
-/* Tries to place one instance of rt on the slot. */
+/* Tries to place one instance of rt on the slot; why says what did not
+ * fit when it returns false. */
 static bool
 place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
-    char *const *defroles, size_t ndefroles)
+    char *const *defroles, size_t ndefroles, enum reject *out_why)
 {
 	const struct app *a = rt->app;
 	char *const *roles = a->has_roles ? a->roles : defroles;
@@ -193,7 +196,6 @@ place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
 	struct instance *i;
 	json_t *res;
 
-	rt->offers.processed++;
 	if (!launch_constraints_ok(a, &sl->ag, rt->inst, rt->ninst))
 		why = REJECT_CONSTRAINT;
 	else if (app_host_ports(a) > 64)
@@ -201,9 +203,7 @@ place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
 	else
 		launch_fit(a, roles, nroles, &sl->remaining, &taken, ports, &why);
 	if (why != REJECT_COUNT) {
-		rt->offers.unused++;
-		rt->offers.last_unused_at = util_now();
-		rt->offers.reject[why]++;
+		*out_why = why;
 		return false;
 	}
 	if (resources_subtract(&sl->remaining, &taken) == -1) {
@@ -220,7 +220,6 @@ place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
 		sl->tx = persist_tx(m);
 	tx_put_instance(sl->tx, i);
 	rt->to_launch--;
-	rt->offers.last_used_at = util_now();
 	sl->placed++;
 	return true;
 }
@@ -286,15 +285,31 @@ sched_offers(struct marathon *m, const json_t *offers)
 
 			if (sl->full)
 				continue;
+			if (sl->tried == NULL)
+				sl->tried = xcalloc(ncands, 1);
 			for (size_t c = 0; c < ncands; c++) {
-				if (cands[c]->to_launch <= 0 || sl->placed >=
+				struct app_rt *rt = cands[c];
+				enum reject why = REJECT_COUNT;
+
+				if (rt->to_launch <= 0 || sl->placed >=
 				    (size_t)m->f.max_instances_per_offer ||
 				    placed_total >= (size_t)m->f.max_launches)
 					continue;
-				if (place_one(m, sl, cands[c], defroles, ndefroles)) {
+				if (!sl->tried[c])
+					rt->offers.processed++; /* once per offer */
+				if (place_one(m, sl, rt, defroles, ndefroles, &why)) {
 					any = true;
 					placed_total++;
+					sl->tried[c] = 2;
+					rt->offers.last_used_at = util_now();
+				} else if (!sl->tried[c]) {
+					/* the offer gave this app nothing */
+					rt->offers.unused++;
+					rt->offers.last_unused_at = util_now();
+					rt->offers.reject[why]++;
 				}
+				if (!sl->tried[c])
+					sl->tried[c] = 1;
 			}
 			if (any)
 				progress = true;

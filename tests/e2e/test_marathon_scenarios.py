@@ -243,7 +243,14 @@ def test_unique_hostname_spreads_tasks_over_two_agents(env):
     q = harness.wait_for(lambda: m.get("/v2/queue").json()["queue"], 20,
                          what="the third instance to wait for an agent")
     assert q[0]["app"]["id"] == "/spread" and q[0]["count"] == 1
-    time.sleep(1)
+
+    def constraint_rejections():
+        s = m.get("/v2/queue").json()["queue"][0]["processedOffersSummary"]
+        r = {x["reason"]: x["declined"] for x in s["rejectSummaryLastOffers"]}
+        return s if r["UnfulfilledConstraint"] > 0 else None
+    summary = harness.wait_for(constraint_rejections, 20,
+                               what="offers rejected for the constraint")
+    assert summary["unusedOffersCount"] >= 1
     assert m.app("/spread")["tasksRunning"] == 2
 
 
