@@ -186,6 +186,22 @@ add_task(struct master *m, struct agent *a, const json_t *tj,
 	}
 	t->launched = true;
 	task_touch(t);
+	/* the update the agent still waits to see acknowledged: its ack must
+	 * be recognized (and finishes the task when it is terminal) */
+	{
+		const char *su = json_str_or(tj, "status_update_uuid", NULL);
+		int ss = task_state_parse(json_str_or(tj, "status_update_state",
+		    ""));
+
+		if (su && ss >= 0 && (t->unacked_uuid == NULL ||
+		    strcmp(t->unacked_uuid, su) != 0)) {
+			free(t->unacked);
+			free(t->unacked_uuid);
+			t->unacked = NULL;
+			t->unacked_uuid = strdup(su);
+			t->unacked_state = (enum task_state)ss;
+		}
+	}
 	if (eid && !task_state_terminal(t->state)) {
 		struct executor *e = executor_find(a, fw, eid);
 

@@ -201,6 +201,7 @@ on_status_update(struct master *m, struct ipc_pending *p, json_t *msg)
 	const char *fw_id = id_of(msg, "framework_id");
 	const char *uuid;
 	struct agent *a;
+	int latest;
 
 	if (!json_is_object(status) || fw_id == NULL ||
 	    id_of(status, "task_id") == NULL ||
@@ -217,10 +218,24 @@ on_status_update(struct master *m, struct ipc_pending *p, json_t *msg)
 		    "base64 string"));
 		return;
 	}
+	latest = json_object_get(msg, "latest_state") ?
+	    task_state_parse(json_str_or(msg, "latest_state", "")) : -1;
+	if (json_object_get(msg, "latest_state") && latest < 0) {
+		m->metrics.invalid_status_updates++;
+		ipc_reply(p, error_reply("invalid STATUS_UPDATE: latest_state "
+		    "is not a task state"));
+		return;
+	}
 	if ((a = known_agent(m, p, msg)) == NULL)
 		return;
+	/* frameworks get ids in the v1 shape, however the agent wrote them */
+	for (const char *const *k = (const char *const[]){ "task_id",
+	    "agent_id", "executor_id", NULL }; *k; k++)
+		if (json_is_string(json_object_get(status, *k)))
+			json_object_set_new(status, *k, v1_id(json_string_value(
+			    json_object_get(status, *k))));
 	json_incref(status);
-	tasks_status_update(m, a, fw_id, status, p);
+	tasks_status_update(m, a, fw_id, status, latest, p);
 	json_decref(status);
 }
 

@@ -107,6 +107,7 @@ struct task {
 	char *last;           /* latest TaskStatus (compact v1 JSON), or NULL */
 	char *unacked;        /* latest status with a uuid, not yet acked */
 	char *unacked_uuid;   /* its uuid */
+	enum task_state unacked_state; /* and its state */
 	bool launched;        /* the agent accepted RUN_TASK */
 	bool released;        /* its resources went back (terminal) */
 	bool unreachable;     /* its agent is unreachable */
@@ -368,8 +369,11 @@ void task_add_status(struct master *m, struct task *t, const json_t *status);
 void task_transition(struct master *m, struct task *t,
     enum task_state state, const char *reason, const char *message,
     const char *source, bool forward);
+/* latest: the newest state the agent knows (-1 when not given): the
+ * task's state as far as the master is concerned, even while older
+ * updates still wait for acknowledgement (Mesos' latest_state). */
 void tasks_status_update(struct master *m, struct agent *a,
-    const char *fw_id, json_t *status, struct ipc_pending *p);
+    const char *fw_id, json_t *status, int latest, struct ipc_pending *p);
 void tasks_release_resources(struct master *m, struct task *t);
 void tasks_acknowledge(struct master *m, struct framework *fw,
     const char *agent_id, const char *task_id, const char *uuid);

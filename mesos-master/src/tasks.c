@@ -348,7 +348,7 @@ task_transition(struct master *m, struct task *t, enum task_state state,
 
 void
 tasks_status_update(struct master *m, struct agent *a, const char *fw_id,
-    json_t *status, struct ipc_pending *p)
+    json_t *status, int latest, struct ipc_pending *p)
 {
 	struct framework *fw = framework_find(m, fw_id);
 	const char *task_id = json_str_or(json_object_get(status, "task_id"),
@@ -356,27 +356,42 @@ tasks_status_update(struct master *m, struct agent *a, const char *fw_id,
 	int state = task_state_parse(json_str_or(status, "state", ""));
 	struct task *t = fw ? strmap_get(fw->tasks, task_id) : NULL;
 	const char *uuid = json_str_or(status, "uuid", NULL);
+	bool resent = t && uuid && t->unacked_uuid &&
+	    strcmp(uuid, t->unacked_uuid) == 0;
 	char *text;
 
 	if (json_object_get(status, "agent_id") == NULL)
 		json_object_set_new(status, "agent_id", v1_id(a->id));
 	text = json_compact(status);
-	if (t && (!task_state_terminal(t->state) || t->unreachable)) {
+	if (t) {
 		bool was_terminal = task_state_terminal(t->state);
+		enum task_state now = latest >= 0 ? (enum task_state)latest :
+		    (enum task_state)state;
 
-		t->unreachable = false;
-		record_status(t, status, text);
-		t->state = (enum task_state)state;
-		m->metrics.tasks_by_state[state]++;
-		if (task_state_terminal(t->state) && !was_terminal)
-			tasks_release_resources(m, t);
+		/* a resent update is not history again, but its latest_state
+		 * may be news */
+		if (!resent)
+			record_status(t, status, text);
+		else
+			task_touch(t);
+		/* a terminal task does not come back to life through an older
+		 * update; an unreachable one does when its agent speaks again */
+		if (!was_terminal || t->unreachable) {
+			t->unreachable = false;
+			if (t->state != now)
+				m->metrics.tasks_by_state[now]++;
+			t->state = now;
+			if (task_state_terminal(now) && !was_terminal)
+				tasks_release_resources(m, t);
+		}
 		events_task_updated(m, t);
 	}
-	if (t && uuid) {
+	if (t && uuid && !resent) {
 		free(t->unacked);
 		free(t->unacked_uuid);
 		t->unacked = strdup(text);
 		t->unacked_uuid = strdup(uuid);
+		t->unacked_state = (enum task_state)state;
 	}
 	m->metrics.valid_status_updates++;
 	if (fw)
@@ -425,7 +440,9 @@ tasks_acknowledge(struct master *m, struct framework *fw,
 	free(t->unacked);
 	free(t->unacked_uuid);
 	t->unacked = t->unacked_uuid = NULL;
-	if (task_state_terminal(t->state))
+	/* as Mesos: the task goes once its terminal update is acknowledged
+	 * (not merely once the master knows it ended) */
+	if (task_state_terminal(t->unacked_state))
 		task_finish(t);
 }
 

@@ -610,3 +610,20 @@ def test_files_read_returns_text_even_for_binary_output(world):
     r = read_file(w.agent, out, 0, 3).json()
     assert r == {"data": "\u00ff", "offset": 0}
     assert read_file(w.agent, out, 1, 5).json()["data"] == "\u20acok"
+
+
+def test_resources_not_given_are_detected_from_the_host(cluster):
+    master = start_master(cluster)
+    agent = start_agent(cluster, master, resources="ports:[31000-31009]")
+    registered(agent)
+    res = agent_state(agent)["resources"]
+    assert res["cpus"] == float(os.cpu_count())
+    total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    assert 0 < res["mem"] < total_mb       # a reserve is left to the host
+    st = os.statvfs(agent.work_dir)
+    assert 0 < res["disk"] < st.f_blocks * st.f_frsize / 2**20
+    assert res["ports"] == "[31000-31009]"  # what was given is kept
+    bare = start_agent(cluster, master, resources="")
+    registered(bare)
+    assert agent_state(bare)["resources"]["ports"] == \
+        "[1025-2180, 2182-3887, 3889-5049, 5052-8079, 8082-8180, 8182-32000]"

@@ -435,3 +435,37 @@ def test_framework_messages_reach_the_executor_and_come_back(mesos,
     fw.wait_state(tid, "TASK_KILLED", timeout=20)
     fw.shutdown("echo-exec", offer["agent_id"]["value"])
     fw.close()
+
+
+def test_master_knows_a_task_ended_before_the_framework_acknowledges(mesos):
+    master, agent = mesos
+    fw = subscribed(master, name="slow-acker", auto_ack=False)
+    offer = fw.wait_offers()[0]
+    task = fw.task(offer, "quick", cmd="true")
+    tid = task["task_id"]["value"]
+    fw.launch(offer, [task])
+    starting = fw.wait_state(tid, "TASK_STARTING")
+
+    # the agent sends a task's updates one at a time, but tells the master
+    # the latest state: the task is over and its resources are free
+    def finished_on_master():
+        st = requests.get(master.url + "/master/state").json()
+        t = [t for f in st["frameworks"] for t in f["tasks"]
+             if t["id"] == tid]
+        return t and t[0]["state"] == "TASK_FINISHED" and \
+            st["slaves"][0]["used_resources"]["cpus"] == 0
+    wait_for(finished_on_master, 15, what="the master to know it finished")
+    assert set(fw.states(tid)) == {"TASK_STARTING"}
+
+    # acknowledged one by one, the rest arrive; the terminal one's ack
+    # completes the task
+    fw.acknowledge(starting)
+    fw.acknowledge(fw.wait_state(tid, "TASK_RUNNING"))
+    fw.acknowledge(fw.wait_state(tid, "TASK_FINISHED"))
+
+    def completed():
+        st = requests.get(master.url + "/master/state").json()
+        return [t for f in st["frameworks"] for t in f["completed_tasks"]
+                if t["id"] == tid]
+    wait_for(completed, 10, what="the task among the completed ones")
+    fw.close()
