@@ -80,6 +80,8 @@ config_flags(struct marathon *m)
 		{ "webui_url", FLAG_STR, &f->webui_url, "", "URL shown in Mesos" },
 		{ "max_body", FLAG_INT, &f->max_body, "10485760",
 		    "largest request body in bytes" },
+		{ "access_control_allow_origin", FLAG_STR, &f->cors_origin, "",
+		    "CORS origin allowed to call the API (empty: CORS off)" },
 		{ "log_level", FLAG_STR, &f->log_level, "info",
 		    "error, warning, notice, info or debug" },
 	};
@@ -125,7 +127,8 @@ stop(void *arg)
 int
 marathon_setup(struct marathon *m)
 {
-	struct http_server_opts o = { .max_body = (size_t)m->f.max_body };
+	struct http_server_opts o = { .max_body = (size_t)m->f.max_body,
+		.cors_origin = m->f.cors_origin[0] ? m->f.cors_origin : NULL };
 	struct timeval second = { 1, 0 }, quarter = { 0, 250000 };
 	char err[512];
 	int level = log_level_parse(m->f.log_level);

@@ -497,7 +497,7 @@ void instance_fit_checks(struct instance *i, const struct app *a);
 struct marathon_flags {
 	const char *ip, *hostname, *master, *store, *framework_name;
 	const char *mesos_role, *default_roles, *mesos_user, *env_vars_prefix;
-	const char *webui_url, *log_level, *principal;
+	const char *webui_url, *log_level, *principal, *cors_origin;
 	int http_port;
 	double failover_timeout, decline_offer_duration, reconcile_interval;
 	double task_launch_timeout, lease_ttl, kill_retry, revive_interval;
