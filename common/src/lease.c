@@ -167,7 +167,7 @@ attempt(struct lease *l)
 	    STORE_NOW_MS " FROM leases WHERE name = ?", ins, 1);
 	l->inflight = 1;
 	l->attempt_started = mono_now();
-	store_tx_submit(l->s, tx, on_result, l);
+	store_tx_submit_urgent(l->s, tx, on_result, l);
 }
 
 static void
@@ -229,7 +229,7 @@ lease_stop(struct lease *l)
 		/* let a follower take over now rather than after the ttl */
 		store_tx_add(tx, "UPDATE leases SET expires_ms = 0 WHERE name = ? "
 		    "AND holder = ?", v, 2);
-		store_tx_submit(l->s, tx, NULL, NULL);
+		store_tx_submit_urgent(l->s, tx, NULL, NULL);
 		log_notice("lease %s: released (epoch %lld)", l->name,
 		    (long long)l->epoch);
 	}

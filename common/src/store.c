@@ -47,6 +47,7 @@ struct store_job {
 	void *arg;
 	struct store_result res;
 	int sync, done;
+	int urgent; /* runs before queued ordinary jobs (lease renewals) */
 	struct store_job *next;
 };
 
@@ -437,12 +438,24 @@ on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-enqueue(struct store *s, struct store_job *job)
+enqueue(struct store *s, struct store_job *job, int urgent)
 {
 	pthread_mutex_lock(&s->mu);
-	job->next = NULL;
-	*s->queue_tail = job;
-	s->queue_tail = &job->next;
+	if (urgent) {
+		/* ahead of the queue, behind other urgent jobs */
+		struct store_job **at = &s->queue;
+
+		while (*at && (*at)->urgent)
+			at = &(*at)->next;
+		job->next = *at;
+		*at = job;
+		if (job->next == NULL)
+			s->queue_tail = &job->next;
+	} else {
+		job->next = NULL;
+		*s->queue_tail = job;
+		s->queue_tail = &job->next;
+	}
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -463,9 +476,9 @@ store_attach(struct store *s, struct event_base *base, struct store_err *err)
 	return STORE_OK;
 }
 
-void
-store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
-    void *arg)
+static void
+submit(struct store *s, struct store_tx *tx, store_done_fn cb, void *arg,
+    int urgent)
 {
 	struct store_job *job = calloc(1, sizeof(*job));
 
@@ -476,8 +489,23 @@ store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
 	job->tx = tx;
 	job->cb = cb;
 	job->arg = arg;
+	job->urgent = urgent;
 	s->pending++;
-	enqueue(s, job);
+	enqueue(s, job, urgent);
+}
+
+void
+store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
+    void *arg)
+{
+	submit(s, tx, cb, arg, 0);
+}
+
+void
+store_tx_submit_urgent(struct store *s, struct store_tx *tx, store_done_fn cb,
+    void *arg)
+{
+	submit(s, tx, cb, arg, 1);
 }
 
 void
@@ -512,7 +540,7 @@ store_tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 	} else {
 		struct store_job job = { .tx = tx, .sync = 1 };
 
-		enqueue(s, &job);
+		enqueue(s, &job, 0);
 		pthread_mutex_lock(&s->mu);
 		while (!job.done)
 			pthread_cond_wait(&s->cv, &s->mu);
