@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/clock.h"
 #include "dcos/ids.h"
 #include "dcos/lease.h"
 #include "dcos/log.h"
@@ -36,24 +37,6 @@ struct lease {
 	double attempt_started;
 	int inflight, stopped;
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timeval
-tv_of(double secs)
-{
-	struct timeval tv = { (time_t)secs,
-		(suseconds_t)((secs - (double)(time_t)secs) * 1e6) };
-
-	return tv;
-}
 
 static void
 lease_free(struct lease *l)
@@ -125,10 +108,10 @@ on_result(const struct store_result *res, void *arg)
 	remaining = store_rows_int(rows, 0, 3);
 	if (holder && strcmp(holder, l->holder) == 0) {
 		struct timeval tv;
-		double left = l->attempt_started + l->ttl * LEASE_SAFETY - mono_now();
+		double left = l->attempt_started + l->ttl * LEASE_SAFETY - clock_mono();
 
 		l->epoch = store_rows_int(rows, 0, 2);
-		tv = tv_of(left > 0 ? left : 0);
+		tv = clock_tv(left > 0 ? left : 0);
 		event_add(l->expiry, &tv);
 		if (!l->leader) {
 			l->leader = 1;
@@ -166,7 +149,7 @@ attempt(struct lease *l)
 	store_tx_add(tx, "SELECT holder, address, epoch, expires_ms - "
 	    STORE_NOW_MS " FROM leases WHERE name = ?", ins, 1);
 	l->inflight = 1;
-	l->attempt_started = mono_now();
+	l->attempt_started = clock_mono();
 	store_tx_submit_urgent(l->s, tx, on_result, l);
 }
 
@@ -211,7 +194,7 @@ lease_start(struct store *s, struct event_base *base,
 	l->arg = arg;
 	l->tick = event_new(base, -1, EV_PERSIST, on_tick, l);
 	l->expiry = evtimer_new(base, on_expiry, l);
-	tv = tv_of(l->renew);
+	tv = clock_tv(l->renew);
 	event_add(l->tick, &tv);
 	attempt(l);
 	return l;

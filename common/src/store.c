@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/clock.h"
 #include "dcos/log.h"
 #include "dcos/store.h"
 #include "store_backend.h"
@@ -320,21 +321,12 @@ rollback:
 	return rc;
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Runs tx, retrying while the store is unavailable (leader change) for up
  * to RETRY_DEADLINE_SECS with backoff. */
 static int
 tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 {
-	double deadline = mono_now() + RETRY_DEADLINE_SECS, delay = 0.05;
+	double deadline = clock_mono() + RETRY_DEADLINE_SECS, delay = 0.05;
 
 	for (;;) {
 		int rc;
@@ -345,7 +337,7 @@ tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 		res->code = rc;
 		if (rc == STORE_OK)
 			res->err.code = 0, res->err.msg[0] = '\0';
-		if (rc != STORE_ERR_UNAVAILABLE || mono_now() + delay > deadline)
+		if (rc != STORE_ERR_UNAVAILABLE || clock_mono() + delay > deadline)
 			return rc;
 		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
 			return rc;

@@ -141,7 +141,7 @@ static json_t *
 task_stats(const struct app_rt *rt)
 {
 	int c[4];
-	double total = 0, now = util_now();
+	double total = 0, now = clock_wall();
 	size_t n = 0;
 	json_t *stats;
 

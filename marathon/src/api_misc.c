@@ -65,7 +65,7 @@ delete_deployment(struct marathon *m, struct http_req *req)
 static json_t *
 queue_entry(struct marathon *m, struct app_rt *rt)
 {
-	double left = rt->delay_until - util_mono();
+	double left = rt->delay_until - clock_mono();
 	char ts[VERSION_LEN];
 	json_t *summary, *reasons = json_array();
 	static const char *const names[REJECT_COUNT] = {
@@ -96,7 +96,7 @@ queue_entry(struct marathon *m, struct app_rt *rt)
 	    "app", api_app_json(m, rt->app, 0), "count", rt->to_launch,
 	    "delay", "timeLeftSeconds", (json_int_t)(left > 0 ? left + 0.999 : 0),
 	    "overdue", left <= 0, "since", util_iso8601(rt->queued_since ?
-	    rt->queued_since : util_now(), ts), "processedOffersSummary", summary);
+	    rt->queued_since : clock_wall(), ts), "processedOffersSummary", summary);
 }
 
 static void
@@ -236,8 +236,8 @@ metrics(struct marathon *m, struct http_req *req)
 	    "service.mesosphere.marathon.deployments.active",
 	    GAUGE(st ? st->ndeps : 0),
 	    "service.mesosphere.marathon.leaderDuration", GAUGE(st ?
-	    util_mono() - m->elected_at : 0),
-	    "service.mesosphere.marathon.uptime", GAUGE(util_now() - m->started),
+	    clock_mono() - m->elected_at : 0),
+	    "service.mesosphere.marathon.uptime", GAUGE(clock_wall() - m->started),
 	    "service.mesosphere.marathon.event-stream.subscribers",
 	    GAUGE(events_subscribers(m->events)));
 	http_reply_json(req, 200, json_pack("{s:s, s:o, s:{s:o, s:o, s:o, s:o, "

@@ -80,7 +80,7 @@ pod_status(struct marathon *m, const struct pod *p)
 {
 	char ts[VERSION_LEN];
 
-	util_iso8601(util_now(), ts);
+	util_iso8601(clock_wall(), ts);
 	return json_pack("{s:s, s:O, s:s, s:s, s:[], s:[], s:s, s:s}", "id",
 	    p->id, "spec", p->def, "status", p->instances > 0 ? "DEGRADED" :
 	    "STABLE", "statusSince", p->version, "instances",

@@ -102,10 +102,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	static double last_reconcile;
 
 	engine_tick(m);
-	if (m->st && util_mono() - last_reconcile > m->f.reconcile_interval) {
+	if (m->st && clock_mono() - last_reconcile > m->f.reconcile_interval) {
 		if (last_reconcile)
 			sched_reconcile(m);
-		last_reconcile = util_mono();
+		last_reconcile = clock_mono();
 	}
 }
 
@@ -155,7 +155,7 @@ marathon_setup(struct marathon *m)
 	}
 	snprintf(m->self, sizeof(m->self), "%s:%d", m->f.hostname,
 	    m->f.http_port);
-	m->started = util_now();
+	m->started = clock_wall();
 	m->base = event_base_new();
 	m->daemon = daemon_new(m->base, stop, m);
 	m->client = http_client_new(m->base);

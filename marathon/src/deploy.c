@@ -36,7 +36,7 @@ alive(const struct instance *i, const struct app *a)
 	if (!instance_active(i) || i->kill != KILL_NONE)
 		return false;
 	if (i->state == TASK_UNREACHABLE && a && !a->unreachable_disabled &&
-	    util_now() - i->unreachable_since >= a->inactive_after)
+	    clock_wall() - i->unreachable_since >= a->inactive_after)
 		return false; /* inactive: replaced */
 	return true;
 }
@@ -130,7 +130,7 @@ want(struct app_rt *rt, long n)
 
 	rt->to_launch = n > 0 ? (int)n : 0;
 	if (before == 0 && rt->to_launch > 0)
-		rt->queued_since = util_now();
+		rt->queued_since = clock_wall();
 }
 
 static bool
@@ -345,7 +345,7 @@ engine_run(struct marathon *m)
 		rt->dirty = false;
 		if (rt->to_launch > 0) {
 			demand = true;
-			if (before == 0 && rt->delay_until <= util_mono())
+			if (before == 0 && rt->delay_until <= clock_mono())
 				mesos_revive(st->mesos);
 		}
 	}
@@ -413,7 +413,7 @@ void
 engine_tick(struct marathon *m)
 {
 	struct state *st = m->st;
-	double mono = util_mono(), now = util_now();
+	double mono = clock_mono(), now = clock_wall();
 	struct instance **expunge = NULL;
 	size_t nexp = 0, it = 0;
 	void *v;

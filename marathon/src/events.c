@@ -133,7 +133,7 @@ stamp(const char *type, json_t *body)
 
 	json_object_set_new(body, "eventType", json_string(type));
 	json_object_set_new(body, "timestamp",
-	    json_string(util_iso8601(util_now(), ts)));
+	    json_string(util_iso8601(clock_wall(), ts)));
 	return body;
 }
 

@@ -74,7 +74,7 @@ hc_result(struct check *c, bool alive, const char *cause)
 	struct instance *i = find(c, &a);
 	struct hc_status *h;
 	const struct health_check *hc;
-	double now = util_now();
+	double now = clock_wall();
 	bool was;
 
 	if (i == NULL || c->index >= i->nhc || c->index >= a->nhcs)
@@ -251,7 +251,7 @@ start(struct marathon *m, struct instance *i, size_t index, bool readiness,
 	c->index = index;
 	c->readiness = readiness;
 	c->fd = -1;
-	c->started = util_mono();
+	c->started = clock_mono();
 	inflight++;
 	if (readiness) {
 		const struct readiness_check *rc = &a->rcs[0];
@@ -327,7 +327,7 @@ void
 health_tick(struct marathon *m)
 {
 	struct state *st = m->st;
-	double mono = util_mono();
+	double mono = clock_mono();
 	size_t it = 0;
 	void *v;
 

@@ -43,7 +43,7 @@ static void
 on_elected(struct lease *l, void *arg)
 {
 	struct marathon *m = arg;
-	double t0 = util_mono();
+	double t0 = clock_mono();
 	struct state *st;
 
 	m->gen++;
@@ -52,11 +52,11 @@ on_elected(struct lease *l, void *arg)
 		return;
 	}
 	m->st = st;
-	m->elected_at = util_mono();
+	m->elected_at = clock_mono();
 	st->mesos = mesos_new(m);
 	log_notice("elected leader (epoch %lld): %zu apps, %zu deployments, "
 	    "ready in %.1f ms", (long long)lease_epoch(l), st->root->napps,
-	    st->ndeps, (util_mono() - t0) * 1000);
+	    st->ndeps, (clock_mono() - t0) * 1000);
 	daemon_status("leader");
 	engine_kick(m);
 }

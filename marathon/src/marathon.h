@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "dcos/clock.h"
 #include "dcos/constraints.h"
 #include "dcos/json.h"
 #include "dcos/resources.h"
@@ -46,8 +47,6 @@ struct store_tx;
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);           /* NULL stays NULL */
-double util_now(void);                   /* wall clock, seconds */
-double util_mono(void);                  /* monotonic seconds */
 /* "2015-09-30T09:09:17.614Z"; returns out */
 char *util_iso8601(double t, char out[VERSION_LEN]);
 int util_parse_iso8601(const char *s, double *out);

@@ -142,7 +142,7 @@ on_record(const char *data, size_t len, void *arg)
 	json_t *ev = json_loadb(data, len, 0, &jerr);
 	const char *type;
 
-	ms->last_event = util_mono();
+	ms->last_event = clock_mono();
 	if (ev == NULL) {
 		log_warn("mesos master %s sent a malformed event: %s", ms->current,
 		    jerr.text);
@@ -323,7 +323,7 @@ subscribe(struct mesos *ms)
 	ms->stream_id[0] = '\0';
 	ms->error_seen = false;
 	recordio_init(&ms->rio, MAX_EVENT, on_record, ms);
-	ms->last_event = util_mono();
+	ms->last_event = clock_mono();
 	log_info("subscribing to mesos master %s as '%s'", ms->current,
 	    ms->m->f.framework_name);
 	ms->stream = http_client_stream(ms->m->client, &req, &cbs, ms);
@@ -343,7 +343,7 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 
 	if (ms->stream == NULL || !ms->subscribed)
 		return;
-	if (util_mono() - ms->last_event > 5 * ms->heartbeat) {
+	if (clock_mono() - ms->last_event > 5 * ms->heartbeat) {
 		http_call_cancel(ms->stream);
 		ms->stream = NULL;
 		recordio_free(&ms->rio);
@@ -563,7 +563,7 @@ on_revive_later(evutil_socket_t fd, short what, void *arg)
 void
 mesos_want_offers(struct mesos *ms, bool want)
 {
-	double now = util_mono();
+	double now = clock_mono();
 
 	if (ms == NULL || !ms->subscribed)
 		return;

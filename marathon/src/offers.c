@@ -60,7 +60,7 @@ candidates(struct state *st, struct app_rt ***out)
 {
 	struct app_rt **v = NULL;
 	size_t n = 0, it = 0;
-	double now = util_mono();
+	double now = clock_mono();
 	void *p;
 
 	while (smap_next(&st->apps, &it, NULL, &p)) {
@@ -130,7 +130,7 @@ place(struct marathon *m, struct app_rt *rt, const struct offer *o,
 		memcpy(i->ports, ports, nports * sizeof(int));
 		i->nports = nports;
 	}
-	i->staged_at = util_now();
+	i->staged_at = clock_wall();
 	i->state = TASK_STAGING;
 	state_add_instance(m->st, i);
 	return i;
@@ -301,11 +301,11 @@ sched_offers(struct marathon *m, const json_t *offers)
 					any = true;
 					placed_total++;
 					sl->tried[c] = 2;
-					rt->offers.last_used_at = util_now();
+					rt->offers.last_used_at = clock_wall();
 				} else if (!sl->tried[c]) {
 					/* the offer gave this app nothing */
 					rt->offers.unused++;
-					rt->offers.last_unused_at = util_now();
+					rt->offers.last_unused_at = clock_wall();
 					rt->offers.reject[why]++;
 				}
 				if (!sl->tried[c])

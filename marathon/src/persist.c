@@ -125,7 +125,7 @@ persist_load(struct marathon *m)
 {
 	struct state *st = state_new();
 	struct store_rows *rows;
-	double t0 = util_mono();
+	double t0 = clock_mono();
 	size_t ninst = 0;
 
 	if ((rows = query(m, "SELECT json FROM marathon_apps")) == NULL)
@@ -192,7 +192,7 @@ persist_load(struct marathon *m)
 			snprintf(st->root->version, sizeof(st->root->version), "%s", v);
 	}
 	store_rows_free(rows);
-	m->loaded_ms = (util_mono() - t0) * 1000;
+	m->loaded_ms = (clock_mono() - t0) * 1000;
 	log_info("loaded %zu apps, %zu deployments and %zu instances in %.1f ms",
 	    st->root->napps, st->ndeps, ninst, m->loaded_ms);
 	return st;

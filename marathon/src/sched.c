@@ -98,7 +98,7 @@ sched_kill(struct marathon *m, struct instance *i, enum kill_reason why)
 		m->killed++;
 		state_touch(st, i);
 	}
-	i->kill_sent = util_mono();
+	i->kill_sent = clock_mono();
 	rt = state_rt(st, i->app_id, false);
 	if (mesos_subscribed(st->mesos))
 		mesos_kill(st->mesos, i->id, i->agent_id, rt && rt->app &&
@@ -148,7 +148,7 @@ record_failure(struct app_rt *rt, const struct instance *i, const char *state,
 	rt->failure.host = xstrdup(i->host ? i->host : "");
 	rt->failure.agent_id = xstrdup(i->agent_id ? i->agent_id : "");
 	memcpy(rt->failure.version, i->version, sizeof(rt->failure.version));
-	rt->failure.at = util_now();
+	rt->failure.at = clock_wall();
 }
 
 void
@@ -160,7 +160,7 @@ sched_backoff(struct app_rt *rt)
 	if (a == NULL)
 		return;
 	/* failures during a delay do not stack: one step per delay */
-	if (rt->delay_until > util_mono())
+	if (rt->delay_until > clock_mono())
 		return;
 	if (rt->backoff <= 0)
 		next = a->backoff_seconds;
@@ -169,7 +169,7 @@ sched_backoff(struct app_rt *rt)
 	if (next > a->max_launch_delay)
 		next = a->max_launch_delay;
 	rt->backoff = next;
-	rt->delay_until = util_mono() + next;
+	rt->delay_until = clock_mono() + next;
 	log_info("app %s: next launch delayed by %.2f s (backoff)", rt->id, next);
 }
 
@@ -300,10 +300,10 @@ sched_update(struct marathon *m, const json_t *status)
 	i->message = xstrdup(message);
 	take_ips(i, status);
 	if (state == TASK_RUNNING && i->started_at == 0)
-		i->started_at = util_now();
+		i->started_at = clock_wall();
 	if (state == TASK_UNREACHABLE) {
 		if (i->unreachable_since == 0)
-			i->unreachable_since = util_now();
+			i->unreachable_since = clock_wall();
 	} else {
 		i->unreachable_since = 0;
 	}

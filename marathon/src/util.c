@@ -44,24 +44,6 @@ xstrdup(const char *s)
 	return p;
 }
 
-double
-util_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-double
-util_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 char *
 util_iso8601(double t, char out[VERSION_LEN])
 {
@@ -110,7 +92,7 @@ void
 util_version_next(char out[VERSION_LEN])
 {
 	static long long last;
-	long long now = (long long)(util_now() * 1000.0);
+	long long now = (long long)(clock_wall() * 1000.0);
 
 	if (now <= last)
 		now = last + 1;

@@ -315,7 +315,7 @@ test_backoff_grows_by_the_factor_up_to_the_limit(void **state)
 	struct app *a = mkapp("{\"id\":\"/a\",\"cmd\":\"x\",\"backoffSeconds\":2,"
 	    "\"backoffFactor\":2,\"maxLaunchDelaySeconds\":10}", "v1");
 	struct app_rt rt = { .app = a };
-	double now = util_mono();
+	double now = clock_mono();
 
 	sched_backoff(&rt);
 	assert_true(rt.backoff == 2);
@@ -352,9 +352,9 @@ test_unreachable_instance_is_replaced(void **state)
 	rt2->app = app_ref(kept);
 	rt = state_rt(m.st, "/a", false);
 	i = add(&m, a, "v1", TASK_UNREACHABLE, 1, false);
-	i->unreachable_since = util_now() - 1;
+	i->unreachable_since = clock_wall() - 1;
 	j = add(&m, kept, "v1", TASK_UNREACHABLE, 1, false);
-	j->unreachable_since = util_now() - 1;
+	j->unreachable_since = clock_wall() - 1;
 	engine_run(&m);
 	assert_int_equal(rt->to_launch, 1);
 	assert_int_equal(rt2->to_launch, 0);

@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/daemon.h"
 #include "dcos/json.h"
 #include "dcos/log.h"
 
@@ -249,7 +250,7 @@ tasks_launch(struct executor *e, const json_t *task, bool group)
 		    "down", NULL);
 		return;
 	}
-	if (group && fs_mkdirs(t->sandbox, 0755, err, sizeof(err)) == -1) {
+	if (group && daemon_mkdirs(t->sandbox, 0755, err, sizeof(err)) == -1) {
 		tasks_status(e, t, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED",
 		    err, NULL);
 		return;

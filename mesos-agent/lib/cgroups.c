@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dcos/daemon.h"
 #include "mesos_common.h"
 
 static int
@@ -173,7 +174,7 @@ setup_v1(struct cg_config *cfg, const char *mi, const char *pc,
 			continue;
 		}
 		if (base_dir(dirs[i], PATH_MAX, mnt, mroot, own, root) == -1 ||
-		    fs_mkdirs(dirs[i], 0755, err, errlen) == -1) {
+		    daemon_mkdirs(dirs[i], 0755, err, errlen) == -1) {
 			if (i < 2)
 				return -1;
 			dirs[i][0] = '\0';
@@ -225,7 +226,7 @@ setup_v2(struct cg_config *cfg, const char *mi, const char *pc,
 		}
 	}
 	if (join(cfg->mem, sizeof(cfg->mem), owndir, root) == -1 ||
-	    fs_mkdirs(cfg->mem, 0755, err, errlen) == -1)
+	    daemon_mkdirs(cfg->mem, 0755, err, errlen) == -1)
 		return -1;
 	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", cfg->mem);
 	if (write_file(file, "+memory +cpu") == -1) {

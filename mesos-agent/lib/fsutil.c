@@ -19,55 +19,6 @@
 #include "dcos/json.h"
 #include "mesos_common.h"
 
-/* mkdir -p (its own, so the executor and containerizer need nothing of
- * libdcos's daemon module and its libraries) */
-int
-fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf)) {
-		snprintf(err, errlen, "bad directory path '%s'", path);
-		return -1;
-	}
-	/* usually only the last components are new: try those first */
-	if (mkdir(path, mode) == 0 || errno == EEXIST)
-		return 0;
-	memcpy(buf, path, len + 1);
-	if (errno == ENOENT) {
-		char *slash = strrchr(buf, '/');
-
-		if (slash && slash != buf) {
-			*slash = '\0';
-			if (fs_mkdirs(buf, mode, err, errlen) == 0) {
-				if (mkdir(path, mode) == 0 || errno == EEXIST)
-					return 0;
-				snprintf(err, errlen, "cannot create %s: %s", path,
-				    strerror(errno));
-				return -1;
-			}
-			return -1;
-		}
-	}
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, mode) == -1 && errno != EEXIST) {
-				snprintf(err, errlen, "cannot create %s: %s", buf,
-				    strerror(errno));
-				return -1;
-			}
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	return 0;
-}
-
 static int
 write_all(int fd, const void *data, size_t len)
 {

@@ -48,7 +48,6 @@ int paths_task_file(char *buf, size_t size, const char *run, const char *kind,
 int paths_join(char *buf, size_t size, const char *dir, const char *name);
 
 /* fsutil.c */
-int fs_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
 /* Writes a file through a temporary and rename, fsynced. */
 int fs_write_atomic(const char *path, const void *data, size_t len,
     char *err, size_t errlen);

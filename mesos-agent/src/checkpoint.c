@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dcos/daemon.h"
 #include "dcos/log.h"
 
 #include "agent.h"
@@ -39,7 +40,7 @@ checkpoint_agent(struct agent *a, char *err, size_t errlen)
 
 	json_object_set_new(info, "id", mesos_id(a->id));
 	if (paths_meta_agent(dir, sizeof(dir), a->f.work_dir, a->id) == -1 ||
-	    fs_mkdirs(dir, 0700, err, errlen) == -1 ||
+	    daemon_mkdirs(dir, 0700, err, errlen) == -1 ||
 	    paths_join(f, sizeof(f), dir, "slave.info") == -1) {
 		json_decref(info);
 		return -1;
@@ -72,7 +73,7 @@ checkpoint_framework(struct agent *a, struct framework *fw)
 	char dir[PATH_MAX], f[PATH_MAX], err[256];
 
 	if (paths_meta_framework(dir, sizeof(dir), a->f.work_dir, a->id,
-	    fw->id) == -1 || fs_mkdirs(dir, 0700, err, sizeof(err)) == -1 ||
+	    fw->id) == -1 || daemon_mkdirs(dir, 0700, err, sizeof(err)) == -1 ||
 	    paths_join(f, sizeof(f), dir, "framework.info") == -1 ||
 	    fs_write_json(f, fw->info, err, sizeof(err)) == -1) {
 		log_error("cannot checkpoint framework %s: %s", fw->id, err);

@@ -19,6 +19,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "dcos/daemon.h"
 #include "dcos/flags.h"
 #include "dcos/log.h"
 
@@ -249,7 +250,7 @@ config_setup(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "--gc_disk_headroom must be between 0 and 1");
 		return -1;
 	}
-	if (fs_mkdirs(f->work_dir, 0755, err, errlen) == -1)
+	if (daemon_mkdirs(f->work_dir, 0755, err, errlen) == -1)
 		return -1;
 	if (realpath(f->work_dir, abs) == NULL) {
 		snprintf(err, errlen, "--work_dir %s: %s", f->work_dir,

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/daemon.h"
 #include "dcos/json.h"
 #include "dcos/log.h"
 
@@ -104,7 +105,7 @@ executor_dirs(struct agent *a, struct executor *ex, const char *user,
 	}
 	if (paths_sandbox(dir, sizeof(dir), a->f.work_dir, a->id, ex->fw->id,
 	    ex->id, ex->container_id) == -1 ||
-	    fs_mkdirs(dir, 0755, err, errlen) == -1)
+	    daemon_mkdirs(dir, 0755, err, errlen) == -1)
 		return -1;
 	ex->directory = strdup(dir);
 	if (paths_sandbox_runs(link, sizeof(link), a->f.work_dir, a->id,
@@ -127,7 +128,7 @@ executor_dirs(struct agent *a, struct executor *ex, const char *user,
 	}
 	if (paths_meta_run(dir, sizeof(dir), a->f.work_dir, a->id, ex->fw->id,
 	    ex->container_id) == -1 ||
-	    fs_mkdirs(dir, 0700, err, errlen) == -1)
+	    daemon_mkdirs(dir, 0700, err, errlen) == -1)
 		return -1;
 	ex->meta = strdup(dir);
 	/* a new run of an executor id: its old runs are not garbage yet */

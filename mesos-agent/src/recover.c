@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/daemon.h"
 #include "dcos/log.h"
 
 #include "agent.h"
@@ -283,7 +284,7 @@ recover_state(struct agent *a, char *err, size_t errlen)
 	json_t *info;
 
 	snprintf(meta, sizeof(meta), "%s/meta", a->f.work_dir);
-	if (fs_mkdirs(meta, 0700, err, errlen) == -1)
+	if (daemon_mkdirs(meta, 0700, err, errlen) == -1)
 		return -1;
 	snprintf(f, sizeof(f), "%s/boot_id", meta);
 	if ((text = fs_read_text(f, NULL)) != NULL) {

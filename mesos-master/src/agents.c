@@ -361,12 +361,12 @@ admitted(struct master *m, int code, void *arg)
 		agents_alloc_detach(m, a);
 		agent_apply_report(m, a, pr->tasks, pr->executors, pr->frameworks,
 		    shutdown);
-		a->reregistered_time = master_now();
+		a->reregistered_time = clock_wall();
 		if (a->registered_time == 0)
 			a->registered_time = a->reregistered_time;
 		m->metrics.agent_reregistrations++;
 	} else {
-		a->registered_time = master_now();
+		a->registered_time = clock_wall();
 		m->metrics.agent_registrations++;
 	}
 	agents_activate(m, a);
@@ -528,7 +528,7 @@ agents_mark_unreachable(struct master *m, struct agent *a, const char *why)
 	if (a->state == AGENT_ACTIVE)
 		strmap_del(m->agents_by_pid, a->pid);
 	a->state = AGENT_UNREACHABLE;
-	a->unreachable_time = master_now();
+	a->unreachable_time = clock_wall();
 	snprintf(msg, sizeof(msg), "Agent %s is unreachable", a->hostname);
 	tasks_lose(m, a, TASK_UNREACHABLE, msg);
 	m->metrics.agents_unreachable_completed++;
@@ -601,7 +601,7 @@ agents_reregister_deadline(struct master *m)
 void
 agents_gc(struct master *m)
 {
-	double now = master_now();
+	double now = clock_wall();
 	void *v;
 
 	for (size_t it = 0; strmap_next(m->agents, &it, NULL, &v);) {

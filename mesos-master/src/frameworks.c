@@ -367,7 +367,7 @@ framework_disconnect(struct framework *fw, const char *why)
 	    fw->id, fw->name, why, fw->failover_timeout);
 	stop_stream(fw);
 	fw->connected = fw->active = false;
-	fw->unregistered_time = master_now();
+	fw->unregistered_time = clock_wall();
 	offers_rescind_framework(m, fw, false);
 	alloc_fw_activate(m->alloc, fw->alloc, false);
 	events_framework_updated(m, fw);
@@ -427,7 +427,7 @@ framework_remove(struct master *m, struct framework *fw, const char *why)
 		alloc_fw_remove(m->alloc, fw->alloc);
 		fw->alloc = NULL;
 	}
-	fw->unregistered_time = master_now();
+	fw->unregistered_time = clock_wall();
 	strmap_del(m->frameworks, fw->id);
 	registry_remove_framework(m, fw->id);
 	events_framework_removed(m, fw);

@@ -113,7 +113,7 @@ metrics_snapshot(struct master *m)
 		}
 	}
 	add(o, "master/elected", m->role == ROLE_LEADER);
-	add(o, "master/uptime_secs", master_now() - m->start_time);
+	add(o, "master/uptime_secs", clock_wall() - m->start_time);
 	add(o, "master/cpus_total", cpus_total);
 	add(o, "master/cpus_used", cpus_used);
 	add(o, "master/cpus_percent", cpus_total > 0 ? cpus_used / cpus_total : 0);

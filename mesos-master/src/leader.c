@@ -64,7 +64,7 @@ on_elected(struct lease *l, void *arg)
 	master_reset(m);
 	m->elections++;
 	m->role = ROLE_RECOVERING;
-	m->elected_time = master_now();
+	m->elected_time = clock_wall();
 	log_notice("elected leading master (epoch %lld); recovering the registry",
 	    (long long)lease_epoch(l));
 	registry_recover(m, recovered);

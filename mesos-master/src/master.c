@@ -22,33 +22,6 @@
 #include "dcos/strmap.h"
 #include "master.h"
 
-double
-master_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-double
-master_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timeval
-tv_of(double secs)
-{
-	struct timeval tv = { (time_t)secs,
-		(suseconds_t)((secs - (double)(time_t)secs) * 1e6) };
-
-	return tv;
-}
-
 /* MasterInfo: ip is the IPv4 address as a uint32 in network byte order */
 json_t *
 master_info_v1(const struct master *m)
@@ -120,7 +93,7 @@ master_new(struct event_base *base, const struct flags_spec *spec,
 	m->spec = spec;
 	m->f = *f;
 	ids_uuid4(m->id);
-	m->start_time = master_now();
+	m->start_time = clock_wall();
 	m->agents = strmap_new();
 	m->agents_by_pid = strmap_new();
 	m->gone_agents = strmap_new();
@@ -169,7 +142,7 @@ static struct event *
 periodic(struct master *m, double secs, event_callback_fn fn)
 {
 	struct event *ev = event_new(m->base, -1, EV_PERSIST, fn, m);
-	struct timeval tv = tv_of(secs);
+	struct timeval tv = clock_tv(secs);
 
 	event_add(ev, &tv);
 	return ev;

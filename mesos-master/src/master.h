@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "dcos/clock.h"
 #include "dcos/flags.h"
 #include "dcos/ids.h"
 #include "dcos/json.h"
@@ -255,8 +256,6 @@ struct master *master_new(struct event_base *base, const struct flags_spec *spec
 int master_start(struct master *m);
 void master_stop(void *arg);
 void master_free(struct master *m);
-double master_now(void);  /* wall clock, float seconds */
-double master_mono(void); /* monotonic seconds */
 void master_reset(struct master *m);
 json_t *master_info_v1(const struct master *m);
 

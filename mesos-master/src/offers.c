@@ -153,11 +153,11 @@ void
 offers_allocate(struct master *m, bool all)
 {
 	struct pass pass = { .m = m };
-	double t0 = master_mono();
+	double t0 = clock_mono();
 
 	alloc_run(m->alloc, t0, all, on_alloc, &pass);
 	m->metrics.allocation_runs++;
-	m->metrics.allocation_run_ms = (master_mono() - t0) * 1000;
+	m->metrics.allocation_run_ms = (clock_mono() - t0) * 1000;
 	/* events only after the pass: a send may disconnect a framework */
 	for (size_t i = 0; i < pass.nbatch; i++)
 		send_batch(m, pass.batch[i]);

@@ -90,7 +90,7 @@ send_unknown(struct master *m, struct framework *fw,
 	    v1_id(it->task_id), "state", task_state_name(task_forward_state(fw,
 	    s)), "source", "SOURCE_MASTER", "reason", "REASON_RECONCILIATION",
 	    "message", "Reconciliation: Task is unknown", "timestamp",
-	    master_now());
+	    clock_wall());
 	if (it->agent_id)
 		json_object_set_new(st, "agent_id", v1_id(it->agent_id));
 	send(fw, st);

@@ -240,7 +240,7 @@ submit(struct master *m, enum reg_kind kind, const char *id, char *text,
 		abort();
 	op->kind = kind;
 	op->text = text;
-	op->ms = (int64_t)(master_now() * 1000);
+	op->ms = (int64_t)(clock_wall() * 1000);
 	op->cb = cb;
 	op->arg = arg;
 	TAILQ_INSERT_TAIL(&m->reg->queue, op, link);

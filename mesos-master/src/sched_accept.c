@@ -56,7 +56,7 @@ send_error_update(struct master *m, struct framework *fw, const char *task_id,
 	json_t *st = json_pack("{s:o, s:s, s:s, s:s, s:s, s:f}", "task_id",
 	    v1_id(task_id), "state", task_state_name(task_forward_state(fw,
 	    state)), "source", "SOURCE_MASTER", "reason", reason, "message",
-	    message, "timestamp", master_now());
+	    message, "timestamp", clock_wall());
 	json_t *ev;
 
 	if (agent_id)
@@ -160,7 +160,7 @@ create_task(struct master *m, struct framework *fw, struct agent *a,
 	resources_copy(&t->res, &lt->res);
 	resources_add(&a->used, &t->res);
 	resources_add(&fw->used, &t->res);
-	t->launch_time = master_mono();
+	t->launch_time = clock_mono();
 	m->metrics.tasks_launched++;
 	m->metrics.tasks_by_state[TASK_STAGING]++;
 	events_task_added(m, t);
@@ -381,7 +381,7 @@ sched_accept(struct master *m, struct framework *fw, struct sched_call *c)
 		alloc_recover(m->alloc, fw->alloc, a->alloc, role, &pool);
 		if (c->refuse_seconds > 0)
 			alloc_filter(m->alloc, fw->alloc, a->alloc, &pool,
-			    master_mono() + c->refuse_seconds);
+			    clock_mono() + c->refuse_seconds);
 	}
 	resources_free(&pool);
 }

@@ -60,10 +60,10 @@ subscribed(struct master *m, int code, void *arg)
 	failover = fw != NULL;
 	if (fw == NULL) {
 		fw = framework_new(m, ps->fw_id, ps->info);
-		fw->registered_time = master_now();
+		fw->registered_time = clock_wall();
 	} else {
 		framework_set_info(fw, ps->info);
-		fw->reregistered_time = master_now();
+		fw->reregistered_time = clock_wall();
 		if (fw->registered_time == 0)
 			fw->registered_time = fw->reregistered_time;
 		if (fw->stream) {
@@ -180,7 +180,7 @@ decline(struct master *m, struct framework *fw, struct sched_call *c)
 		offer_remove(m, o, false, true);
 		if (c->refuse_seconds > 0 && a->alloc)
 			alloc_filter(m->alloc, fw->alloc, a->alloc, &res,
-			    master_mono() + c->refuse_seconds);
+			    clock_mono() + c->refuse_seconds);
 		resources_free(&res);
 		m->metrics.offers_declined++;
 	}

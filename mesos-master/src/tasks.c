@@ -205,7 +205,7 @@ static void
 record_status(struct task *t, const json_t *status, const char *text)
 {
 	int state = task_state_parse(json_str_or(status, "state", ""));
-	double ts = json_num_or(status, "timestamp", master_now());
+	double ts = json_num_or(status, "timestamp", clock_wall());
 
 	if (state < 0)
 		return;
@@ -230,7 +230,7 @@ task_status_json(const struct task *t, enum task_state state,
 {
 	json_t *st = json_pack("{s:o, s:s, s:s, s:f}", "task_id", v1_id(t->id),
 	    "state", task_state_name(state), "source", source ? source :
-	    "SOURCE_MASTER", "timestamp", master_now());
+	    "SOURCE_MASTER", "timestamp", clock_wall());
 
 	if (t->agent)
 		json_object_set_new(st, "agent_id", v1_id(t->agent->id));
