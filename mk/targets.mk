@@ -24,12 +24,12 @@ units-verify: all
 	@scripts/verify-units $(BUILD) $(PREFIX)
 
 e2e: all
-	$(PYTHON) -m pytest -q -rfEs --durations=15 tests/e2e $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -rfEs --durations=15 --timeout=300 tests/e2e $(PYTEST_ARGS)
 
 test: all $(UNIT_TESTS)
 	@scripts/run-unit-tests $(UNIT_TESTS)
 	@scripts/verify-units $(BUILD) $(PREFIX)
-	$(PYTHON) -m pytest -q -rfEs --durations=15 tests/e2e $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -rfEs --durations=15 --timeout=300 tests/e2e $(PYTEST_ARGS)
 
 bench: all
 	@scripts/run-benches

@@ -130,6 +130,13 @@ daemon_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
 		snprintf(err, errlen, "bad directory path '%s'", path);
 		return -1;
 	}
+	/* usually only the last component is new (sandboxes): try it first */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {

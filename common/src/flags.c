@@ -286,13 +286,13 @@ flags_to_json(const struct flags_spec *spec)
 			snprintf(buf, sizeof(buf), "%d", *(int *)f->target);
 			break;
 		case FLAG_DOUBLE:
-			snprintf(buf, sizeof(buf), "%g", *(double *)f->target);
+			snprintf(buf, sizeof(buf), "%.15g", *(double *)f->target);
 			break;
 		case FLAG_BOOL:
 			text = *(bool *)f->target ? "true" : "false";
 			break;
 		case FLAG_DURATION:
-			snprintf(buf, sizeof(buf), "%gsecs",
+			snprintf(buf, sizeof(buf), "%.15gsecs",
 			    *(double *)f->target);
 			break;
 		}

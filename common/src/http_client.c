@@ -41,6 +41,7 @@ struct http_call {
 	int cancelled;
 	int finishing; /* its done/on_end callback is running */
 	int headers_sent;
+	int deferred_add; /* started from inside a curl callback */
 	http_client_done_fn done;
 	struct http_client_stream_cbs cbs;
 	void *arg;
@@ -256,8 +257,13 @@ drive(struct http_client *c, curl_socket_t fd, int action)
 	check_done(c);
 	for (call = c->calls; call; call = next) {
 		next = call->next;
-		if (call->cancelled)
+		if (call->cancelled) {
 			call_unlink_free(call);
+		} else if (call->deferred_add) {
+			/* curl refuses new handles from inside its callbacks */
+			call->deferred_add = 0;
+			curl_multi_add_handle(c->multi, call->easy);
+		}
 	}
 }
 
@@ -393,6 +399,10 @@ setup_easy(CURL *easy, const struct http_client_req *req, const char *body,
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout * 1000));
 	if (!streaming)
 		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	if (req->insecure) {
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (req->follow_redirects)
 		curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
 	if (req->unix_socket)
@@ -434,7 +444,10 @@ call_start(struct http_client *c, const struct http_client_req *req,
 		call->next->prev = call;
 	c->calls = call;
 	c->ncalls++;
-	curl_multi_add_handle(c->multi, call->easy);
+	if (c->in_curl)
+		call->deferred_add = 1; /* drive() adds it when curl returns */
+	else
+		curl_multi_add_handle(c->multi, call->easy);
 	return call;
 }
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,6 +130,28 @@ http_reply(struct http_req *req, int status, const char *content_type,
 	add_cors(req);
 	if (len)
 		evbuffer_add(buf, body, len);
+	evhttp_send_reply(req->ev, status, http_status_reason(status), buf);
+	evbuffer_free(buf);
+	req_free(req);
+}
+
+void
+http_reply_file(struct http_req *req, int status, const char *content_type,
+    int fd, long long offset, long long length)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	if (content_type)
+		evhttp_add_header(evhttp_request_get_output_headers(req->ev),
+		    "Content-Type", content_type);
+	add_cors(req);
+	if (length > 0) {
+		if (evbuffer_add_file(buf, fd, (ev_off_t)offset,
+		    (ev_off_t)length) == -1)
+			close(fd);
+	} else {
+		close(fd);
+	}
 	evhttp_send_reply(req->ev, status, http_status_reason(status), buf);
 	evbuffer_free(buf);
 	req_free(req);
@@ -322,9 +346,18 @@ on_request(struct evhttp_request *ev, void *arg)
 	req->path = evhttp_uridecode(raw_path && raw_path[0] ? raw_path : "/",
 	    0, NULL);
 	if (conn) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+		int one = 1;
+
 		evhttp_connection_get_peer(conn, &peer_host, &peer_port);
 		snprintf(req->peer, sizeof(req->peer), "%s",
 		    peer_host ? peer_host : "");
+		/* a reply goes out as headers then body: without TCP_NODELAY the
+		 * body's last segment waits for the client's delayed ACK (40 ms
+		 * per keep-alive request) */
+		if (bev && bufferevent_getfd(bev) >= 0)
+			setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+			    &one, sizeof(one));
 	}
 	if (req->path == NULL)
 		abort();

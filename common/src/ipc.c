@@ -1,15 +1,34 @@
 /*
  * ipc: nng sockets in the libevent loop. See ipc.h for the model.
  *
- * Raw REQ: we put our own request id (high bit set, as nng's REQ does) in
- * the message header; the REP peer echoes the header back, so replies are
- * matched to calls by that id. Raw REP: the received header (the route
- * back to the requester) is kept and copied onto the reply.
+ * REQ (raw): we put our own request id (high bit set, as nng's REQ does)
+ * in the message header; the REP peer echoes it back, so replies are
+ * matched to calls by that id through a hash of the calls in flight (ten
+ * thousand outstanding requests cost no more per reply than one). Calls
+ * the socket has not yet accepted wait in a FIFO and go out, in order, when
+ * its send descriptor signals.
+ *
+ * REP (cooked, with contexts): raw REP in nng 1.5 drops a reply when more
+ * than 64 are queued for one peer, so a burst of answers would be lost.
+ * Instead a pool of nng contexts each receives one request; the receive
+ * completion (on an nng thread) only appends the context to a locked list
+ * and signals an eventfd, and the loop does the rest: it parses and
+ * dispatches the request, and sends the reply on the same context, which
+ * waits for the peer's pipe instead of dropping. The send completion stays
+ * on the nng thread: it only arms the context's next receive, so a request
+ * costs the loop one wakeup, not two. When every context is busy, nng
+ * stops reading from peers: back-pressure, not loss.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <nng/nng.h>
@@ -24,6 +43,7 @@
 #include "dcos/log.h"
 
 #define IPC_MAX_MSG (64u << 20)
+#define REP_CONTEXTS 256
 
 enum ipc_kind { IPC_REP, IPC_REQ, IPC_PUB, IPC_SUB };
 
@@ -34,7 +54,17 @@ struct ipc_call {
 	struct event *timer;
 	ipc_response_fn cb;
 	void *arg;
-	struct ipc_call *prev, *next;
+	struct ipc_call *prev, *next; /* all calls in flight */
+	struct ipc_call *hnext;       /* hash bucket chain */
+	TAILQ_ENTRY(ipc_call) q;      /* unsent FIFO, while unsent is set */
+};
+
+struct rep_ctx {
+	struct ipc *s;
+	nng_ctx ctx;
+	nng_aio *aio;  /* receive: completes to the loop */
+	nng_aio *saio; /* send: completes on the nng thread */
+	TAILQ_ENTRY(rep_ctx) dq; /* received, waiting for the loop */
 };
 
 struct ipc {
@@ -45,15 +75,29 @@ struct ipc {
 	ipc_request_fn on_request;
 	ipc_event_fn on_event;
 	void *arg;
-	struct ipc_call *calls; /* REQ: in flight, oldest last */
-	uint32_t next_id;
-	int npending;           /* REP: requests not yet answered */
 	int closed;
+	atomic_int npipes; /* PUB: connected subscribers (nng thread updates) */
+	/* REQ */
+	struct ipc_call *calls;    /* in flight */
+	struct ipc_call **buckets; /* calls by id */
+	size_t nbuckets, ncalls;
+	TAILQ_HEAD(, ipc_call) unsent;
+	uint32_t next_id;
+	/* REP */
+	struct rep_ctx *ctxs;
+	size_t nctxs;
+	int npending;    /* requests handed to the loop, not yet answered */
+	int dispatching; /* inside the completion handler */
+	int efd;
+	atomic_int stopping; /* no more receives are armed */
+	pthread_mutex_t mu;
+	TAILQ_HEAD(, rep_ctx) done; /* under mu */
+	int signalled;              /* under mu */
 };
 
 struct ipc_pending {
 	struct ipc *s;
-	nng_msg *hdr; /* empty message holding the backtrace header */
+	struct rep_ctx *rc;
 	char peer[64];
 };
 
@@ -91,10 +135,76 @@ ipc_unframe(const char *data, size_t len, char *topic, size_t size)
 }
 
 static void
-free_if_done(struct ipc *s)
+peer_of(nng_msg *msg, char *buf, size_t size)
 {
-	if (s->closed && s->npending == 0)
-		free(s);
+	nng_sockaddr sa;
+
+	buf[0] = '\0';
+	if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0 &&
+	    sa.s_family == NNG_AF_INET) {
+		uint8_t *a = (uint8_t *)&sa.s_in.sa_addr;
+
+		snprintf(buf, size, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
+		    (unsigned)ntohs(sa.s_in.sa_port));
+	}
+}
+
+/* --- REQ: calls by id --- */
+
+static void
+bucket_insert(struct ipc *s, struct ipc_call *call)
+{
+	size_t b;
+
+	if (s->ncalls + 1 > s->nbuckets) {
+		size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
+		struct ipc_call **nb = calloc(n, sizeof(*nb));
+
+		if (nb == NULL)
+			abort();
+		for (size_t i = 0; i < s->nbuckets; i++) {
+			struct ipc_call *c = s->buckets[i], *next;
+
+			for (; c; c = next) {
+				next = c->hnext;
+				c->hnext = nb[c->id & (n - 1)];
+				nb[c->id & (n - 1)] = c;
+			}
+		}
+		free(s->buckets);
+		s->buckets = nb;
+		s->nbuckets = n;
+	}
+	b = call->id & (s->nbuckets - 1);
+	call->hnext = s->buckets[b];
+	s->buckets[b] = call;
+	s->ncalls++;
+}
+
+static struct ipc_call *
+bucket_find(const struct ipc *s, uint32_t id)
+{
+	struct ipc_call *c;
+
+	if (s->nbuckets == 0)
+		return NULL;
+	for (c = s->buckets[id & (s->nbuckets - 1)]; c && c->id != id;
+	    c = c->hnext)
+		;
+	return c;
+}
+
+static void
+bucket_remove(struct ipc *s, struct ipc_call *call)
+{
+	struct ipc_call **pp = &s->buckets[call->id & (s->nbuckets - 1)];
+
+	while (*pp && *pp != call)
+		pp = &(*pp)->hnext;
+	if (*pp) {
+		*pp = call->hnext;
+		s->ncalls--;
+	}
 }
 
 static void
@@ -108,8 +218,11 @@ call_free(struct ipc_call *call)
 		s->calls = call->next;
 	if (call->next)
 		call->next->prev = call->prev;
-	if (call->unsent)
+	bucket_remove(s, call);
+	if (call->unsent) {
+		TAILQ_REMOVE(&s->unsent, call, q);
 		nng_msg_free(call->unsent);
+	}
 	event_free(call->timer);
 	free(call);
 }
@@ -125,34 +238,31 @@ finish_call(struct ipc_call *call, json_t *reply, const char *err)
 		cb(reply, err, arg);
 }
 
-/* Sends queued REQ messages in order until the socket pushes back. */
+/* Sends queued requests in order until the socket pushes back. */
 static void
 flush_unsent(struct ipc *s)
 {
-	struct ipc_call *call, *oldest = NULL;
+	struct ipc_call *call;
 
-	for (call = s->calls; call; call = call->next)
-		oldest = call;
-	for (call = oldest; call; call = call->prev) {
-		int rv;
+	while ((call = TAILQ_FIRST(&s->unsent)) != NULL) {
+		int rv = nng_sendmsg(s->sock, call->unsent, NNG_FLAG_NONBLOCK);
 
-		if (call->unsent == NULL)
-			continue;
-		rv = nng_sendmsg(s->sock, call->unsent, NNG_FLAG_NONBLOCK);
 		if (rv == NNG_EAGAIN)
 			break;
 		if (rv != 0) {
-			finish_call(call, NULL, nng_strerror(rv));
-			return; /* the list changed; the next send event retries */
-		}
-		call->unsent = NULL;
-	}
-	for (call = s->calls; call; call = call->next)
-		if (call->unsent) {
+			/* the rest go on the next send event; the callback may
+			 * close the socket, so nothing touches s after it */
 			event_add(s->ev_send, NULL);
+			finish_call(call, NULL, nng_strerror(rv));
 			return;
 		}
-	event_del(s->ev_send);
+		TAILQ_REMOVE(&s->unsent, call, q);
+		call->unsent = NULL;
+	}
+	if (!TAILQ_EMPTY(&s->unsent))
+		event_add(s->ev_send, NULL);
+	else
+		event_del(s->ev_send);
 }
 
 static void
@@ -170,9 +280,7 @@ handle_reply(struct ipc *s, nng_msg *msg)
 
 	if (nng_msg_header_len(msg) < 4 || nng_msg_header_trim_u32(msg, &id))
 		return;
-	for (call = s->calls; call && call->id != id; call = call->next)
-		;
-	if (call == NULL)
+	if ((call = bucket_find(s, id)) == NULL)
 		return; /* late reply to a call that timed out */
 	reply = json_loadb(nng_msg_body(msg), nng_msg_len(msg), JSON_DECODE_ANY,
 	    NULL);
@@ -182,41 +290,6 @@ handle_reply(struct ipc *s, nng_msg *msg)
 	}
 	finish_call(call, reply, NULL);
 	json_decref(reply);
-}
-
-static void
-handle_request(struct ipc *s, nng_msg *msg)
-{
-	struct ipc_pending *p = calloc(1, sizeof(*p));
-	nng_pipe pipe = nng_msg_get_pipe(msg);
-	nng_sockaddr sa;
-	json_t *req;
-
-	if (p == NULL || nng_msg_alloc(&p->hdr, 0) != 0)
-		abort();
-	p->s = s;
-	nng_msg_header_append(p->hdr, nng_msg_header(msg),
-	    nng_msg_header_len(msg));
-	if (nng_pipe_get_addr(pipe, NNG_OPT_REMADDR, &sa) == 0 &&
-	    sa.s_family == NNG_AF_INET) {
-		uint8_t *a = (uint8_t *)&sa.s_in.sa_addr;
-
-		snprintf(p->peer, sizeof(p->peer), "%u.%u.%u.%u:%u", a[0], a[1],
-		    a[2], a[3], (unsigned)ntohs(sa.s_in.sa_port));
-	}
-	s->npending++;
-	req = json_loadb(nng_msg_body(msg), nng_msg_len(msg), JSON_DECODE_ANY,
-	    NULL);
-	if (req == NULL || !json_is_object(req)) {
-		log_warn("ipc: malformed request from %s (not a JSON object); "
-			 "answering with an error", p->peer[0] ? p->peer : "peer");
-		ipc_reply(p, json_pack("{s:s, s:s}", "type", "ERROR", "message",
-		    "malformed request: expected a JSON object"));
-		json_decref(req);
-		return;
-	}
-	s->on_request(p, req, s->arg);
-	json_decref(req);
 }
 
 static void
@@ -235,6 +308,7 @@ handle_event(struct ipc *s, nng_msg *msg)
 	json_decref(ev);
 }
 
+/* REQ replies and SUB events */
 static void
 on_recv_ready(evutil_socket_t fd, short what, void *arg)
 {
@@ -242,15 +316,217 @@ on_recv_ready(evutil_socket_t fd, short what, void *arg)
 	nng_msg *msg;
 
 	while (!s->closed && nng_recvmsg(s->sock, &msg, NNG_FLAG_NONBLOCK) == 0) {
-		switch (s->kind) {
-		case IPC_REQ: handle_reply(s, msg); break;
-		case IPC_REP: handle_request(s, msg); break;
-		case IPC_SUB: handle_event(s, msg); break;
-		case IPC_PUB: break;
-		}
+		if (s->kind == IPC_REQ)
+			handle_reply(s, msg);
+		else
+			handle_event(s, msg);
 		nng_msg_free(msg);
 	}
 }
+
+/* --- REP: contexts --- */
+
+/* nng thread: hand the context to the loop */
+static void
+rep_aio_done(void *arg)
+{
+	struct rep_ctx *rc = arg;
+	struct ipc *s = rc->s;
+	int wake;
+
+	pthread_mutex_lock(&s->mu);
+	TAILQ_INSERT_TAIL(&s->done, rc, dq);
+	wake = !s->signalled;
+	s->signalled = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (wake) {
+		uint64_t one = 1;
+
+		if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("ipc: cannot signal the loop: %s", strerror(errno));
+	}
+}
+
+static void
+rep_recv(struct rep_ctx *rc)
+{
+	nng_ctx_recv(rc->ctx, rc->aio);
+}
+
+/* nng thread: the reply is on its way (or the peer is gone); the context
+ * takes the next request */
+static void
+rep_send_done(void *arg)
+{
+	struct rep_ctx *rc = arg;
+
+	if (nng_aio_result(rc->saio) != 0) {
+		nng_msg_free(nng_aio_get_msg(rc->saio));
+		nng_aio_set_msg(rc->saio, NULL);
+	}
+	if (!atomic_load(&rc->s->stopping))
+		rep_recv(rc);
+}
+
+static void
+rep_free(struct ipc *s)
+{
+	for (size_t i = 0; i < s->nctxs; i++) {
+		nng_aio_free(s->ctxs[i].aio);
+		nng_aio_free(s->ctxs[i].saio);
+		nng_ctx_close(s->ctxs[i].ctx);
+	}
+	free(s->ctxs);
+	if (s->efd >= 0)
+		close(s->efd);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+static void
+free_if_done(struct ipc *s)
+{
+	if (s->closed && s->npending == 0 && !s->dispatching) {
+		if (s->kind == IPC_REP)
+			rep_free(s);
+		else
+			free(s);
+	}
+}
+
+static void
+rep_dispatch(struct ipc *s, struct rep_ctx *rc, nng_msg *msg)
+{
+	struct ipc_pending *p = calloc(1, sizeof(*p));
+	json_t *req;
+
+	if (p == NULL)
+		abort();
+	p->s = s;
+	p->rc = rc;
+	peer_of(msg, p->peer, sizeof(p->peer));
+	s->npending++;
+	req = json_loadb(nng_msg_body(msg), nng_msg_len(msg), JSON_DECODE_ANY,
+	    NULL);
+	nng_msg_free(msg);
+	if (req == NULL || !json_is_object(req)) {
+		log_warn("ipc: malformed request from %s (not a JSON object); "
+			 "answering with an error", p->peer[0] ? p->peer : "peer");
+		ipc_reply(p, json_pack("{s:s, s:s}", "type", "ERROR", "message",
+		    "malformed request: expected a JSON object"));
+		json_decref(req);
+		return;
+	}
+	s->on_request(p, req, s->arg);
+	json_decref(req);
+}
+
+static void
+on_rep_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc *s = arg;
+	TAILQ_HEAD(, rep_ctx) ready = TAILQ_HEAD_INITIALIZER(ready);
+	struct rep_ctx *rc;
+	uint64_t n;
+
+	if (read(s->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("ipc: eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&s->mu);
+	TAILQ_CONCAT(&ready, &s->done, dq);
+	s->signalled = 0;
+	pthread_mutex_unlock(&s->mu);
+
+	s->dispatching = 1;
+	while ((rc = TAILQ_FIRST(&ready)) != NULL) {
+		int rv = nng_aio_result(rc->aio);
+
+		TAILQ_REMOVE(&ready, rc, dq);
+		if (s->closed)
+			continue;
+		if (rv == 0) {
+			nng_msg *msg = nng_aio_get_msg(rc->aio);
+
+			nng_aio_set_msg(rc->aio, NULL);
+			rep_dispatch(s, rc, msg);
+		} else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
+			rep_recv(rc);
+		}
+	}
+	s->dispatching = 0;
+	free_if_done(s);
+}
+
+void
+ipc_reply_text(struct ipc_pending *p, const char *text, size_t len)
+{
+	struct ipc *s = p->s;
+	struct rep_ctx *rc = p->rc;
+	nng_msg *msg;
+
+	if (!s->closed) {
+		if (nng_msg_alloc(&msg, 0) != 0)
+			abort();
+		nng_msg_append(msg, text, len);
+		nng_aio_set_msg(rc->saio, msg);
+		nng_ctx_send(rc->ctx, rc->saio);
+	}
+	free(p);
+	s->npending--;
+	free_if_done(s);
+}
+
+void
+ipc_reply(struct ipc_pending *p, json_t *reply)
+{
+	char *text = json_compact(reply);
+
+	json_decref(reply);
+	if (text == NULL)
+		abort();
+	ipc_reply_text(p, text, strlen(text));
+	free(text);
+}
+
+const char *
+ipc_pending_peer(const struct ipc_pending *p)
+{
+	return p->peer;
+}
+
+static int
+rep_setup(struct ipc *s, char *err, size_t errlen)
+{
+	int rv;
+
+	TAILQ_INIT(&s->done);
+	pthread_mutex_init(&s->mu, NULL);
+	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if ((s->ctxs = calloc(REP_CONTEXTS, sizeof(*s->ctxs))) == NULL)
+		abort();
+	for (size_t i = 0; i < REP_CONTEXTS; i++) {
+		struct rep_ctx *rc = &s->ctxs[i];
+
+		rc->s = s;
+		if ((rv = nng_ctx_open(&rc->ctx, s->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&rc->aio, rep_aio_done, rc)) != 0 ||
+		    (rv = nng_aio_alloc(&rc->saio, rep_send_done, rc)) != 0) {
+			snprintf(err, errlen, "nng context: %s", nng_strerror(rv));
+			return -1;
+		}
+		s->nctxs++;
+	}
+	s->ev_recv = event_new(s->base, s->efd, EV_READ | EV_PERSIST,
+	    on_rep_done, s);
+	event_add(s->ev_recv, NULL);
+	for (size_t i = 0; i < s->nctxs; i++)
+		rep_recv(&s->ctxs[i]);
+	return 0;
+}
+
+/* --- sockets --- */
 
 static struct ipc *
 ipc_open(struct event_base *base, enum ipc_kind kind, const char *url,
@@ -263,9 +539,11 @@ ipc_open(struct event_base *base, enum ipc_kind kind, const char *url,
 		abort();
 	s->base = base;
 	s->kind = kind;
+	s->efd = -1;
+	TAILQ_INIT(&s->unsent);
 	ids_random_bytes(&s->next_id, sizeof(s->next_id));
 	switch (kind) {
-	case IPC_REP: rv = nng_rep0_open_raw(&s->sock); break;
+	case IPC_REP: rv = nng_rep0_open(&s->sock); break;
 	case IPC_REQ: rv = nng_req0_open_raw(&s->sock); break;
 	case IPC_PUB: rv = nng_pub0_open(&s->sock); break;
 	default: rv = nng_sub0_open(&s->sock); break;
@@ -280,16 +558,16 @@ ipc_open(struct event_base *base, enum ipc_kind kind, const char *url,
 	nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 1024);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
+	if (kind == IPC_REP && rep_setup(s, err, errlen) == -1)
+		goto fail;
 	rv = listen ? nng_listen(s->sock, url, NULL, 0) :
 	    nng_dial(s->sock, url, NULL, NNG_FLAG_NONBLOCK);
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot %s %s: %s", listen ? "listen on" :
 		    "dial", url, nng_strerror(rv));
-		nng_close(s->sock);
-		free(s);
-		return NULL;
+		goto fail;
 	}
-	if (kind != IPC_PUB) {
+	if (kind == IPC_REQ || kind == IPC_SUB) {
 		nng_socket_get_int(s->sock, NNG_OPT_RECVFD, &fd);
 		s->ev_recv = event_new(base, fd, EV_READ | EV_PERSIST,
 		    on_recv_ready, s);
@@ -301,6 +579,10 @@ ipc_open(struct event_base *base, enum ipc_kind kind, const char *url,
 		    on_send_ready, s);
 	}
 	return s;
+fail:
+	s->closed = 1;
+	ipc_close(s);
+	return NULL;
 }
 
 struct ipc *
@@ -314,39 +596,6 @@ ipc_rep_listen(struct event_base *base, const char *url, ipc_request_fn fn,
 		s->arg = arg;
 	}
 	return s;
-}
-
-void
-ipc_reply(struct ipc_pending *p, json_t *reply)
-{
-	struct ipc *s = p->s;
-	char *text = json_compact(reply);
-	int rv;
-
-	json_decref(reply);
-	if (text == NULL)
-		abort();
-	if (!s->closed) {
-		nng_msg_append(p->hdr, text, strlen(text));
-		rv = nng_sendmsg(s->sock, p->hdr, NNG_FLAG_NONBLOCK);
-		if (rv == 0)
-			p->hdr = NULL; /* nng owns it now */
-		else
-			log_warn("ipc: reply to %s dropped: %s", p->peer,
-			    nng_strerror(rv));
-	}
-	if (p->hdr)
-		nng_msg_free(p->hdr);
-	free(text);
-	free(p);
-	s->npending--;
-	free_if_done(s);
-}
-
-const char *
-ipc_pending_peer(const struct ipc_pending *p)
-{
-	return p->peer;
 }
 
 struct ipc *
@@ -363,30 +612,44 @@ on_call_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 struct ipc_call *
-ipc_request(struct ipc *s, const json_t *msg, double timeout,
+ipc_request_text(struct ipc *s, const char *text, size_t len, double timeout,
     ipc_response_fn cb, void *arg)
 {
 	struct ipc_call *call = calloc(1, sizeof(*call));
 	struct timeval tv = { (time_t)timeout,
 		(suseconds_t)((timeout - (long)timeout) * 1e6) };
-	char *text = json_compact(msg);
 
-	if (call == NULL || text == NULL || nng_msg_alloc(&call->unsent, 0))
+	if (call == NULL || nng_msg_alloc(&call->unsent, 0))
 		abort();
 	call->s = s;
 	call->cb = cb;
 	call->arg = arg;
 	call->id = (s->next_id++ & 0x7fffffffu) | 0x80000000u;
 	nng_msg_header_append_u32(call->unsent, call->id);
-	nng_msg_append(call->unsent, text, strlen(text));
-	free(text);
+	nng_msg_append(call->unsent, text, len);
 	call->timer = evtimer_new(s->base, on_call_timeout, call);
 	evtimer_add(call->timer, &tv);
 	call->next = s->calls;
 	if (call->next)
 		call->next->prev = call;
 	s->calls = call;
+	bucket_insert(s, call);
+	TAILQ_INSERT_TAIL(&s->unsent, call, q);
 	flush_unsent(s);
+	return call;
+}
+
+struct ipc_call *
+ipc_request(struct ipc *s, const json_t *msg, double timeout,
+    ipc_response_fn cb, void *arg)
+{
+	char *text = json_compact(msg);
+	struct ipc_call *call;
+
+	if (text == NULL)
+		abort();
+	call = ipc_request_text(s, text, strlen(text), timeout, cb, arg);
+	free(text);
 	return call;
 }
 
@@ -396,11 +659,35 @@ ipc_call_cancel(struct ipc_call *call)
 	call_free(call);
 }
 
+/* nng thread: keep count of the subscribers connected to a PUB socket */
+static void
+on_pub_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct ipc *s = arg;
+
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&s->npipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&s->npipes, 1);
+}
+
 struct ipc *
 ipc_pub_listen(struct event_base *base, const char *url, char *err,
     size_t errlen)
 {
-	return ipc_open(base, IPC_PUB, url, 1, err, errlen);
+	struct ipc *s = ipc_open(base, IPC_PUB, url, 1, err, errlen);
+
+	if (s) {
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pub_pipe, s);
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pub_pipe, s);
+	}
+	return s;
+}
+
+int
+ipc_pub_subscribers(const struct ipc *s)
+{
+	return atomic_load(&((struct ipc *)s)->npipes);
 }
 
 int
@@ -412,6 +699,25 @@ ipc_publish(struct ipc *s, const char *topic, const json_t *msg)
 
 	free(data);
 	return rv == 0 ? 0 : -1;
+}
+
+int
+ipc_publish_text(struct ipc *s, const char *topic, const char *json,
+    size_t len)
+{
+	size_t tlen = strlen(topic);
+	nng_msg *msg;
+
+	if (nng_msg_alloc(&msg, 0) != 0)
+		abort();
+	nng_msg_append(msg, topic, tlen);
+	nng_msg_append(msg, "\n", 1);
+	nng_msg_append(msg, json, len);
+	if (nng_sendmsg(s->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+		nng_msg_free(msg);
+		return -1;
+	}
+	return 0;
 }
 
 struct ipc *
@@ -439,13 +745,38 @@ ipc_close(struct ipc *s)
 {
 	if (s == NULL)
 		return;
+	s->closed = 1;
 	while (s->calls)
 		call_free(s->calls);
+	free(s->buckets);
+	s->buckets = NULL;
+	s->nbuckets = 0;
 	if (s->ev_recv)
 		event_free(s->ev_recv);
 	if (s->ev_send)
 		event_free(s->ev_send);
+	s->ev_recv = s->ev_send = NULL;
+	/* no completion runs after this: every aio is stopped */
+	/* sends first: their completions arm receives until stopping is
+	 * seen; then the receives */
+	atomic_store(&s->stopping, 1);
+	for (size_t i = 0; i < s->nctxs; i++) {
+		nng_msg *msg;
+
+		nng_aio_stop(s->ctxs[i].saio);
+		if ((msg = nng_aio_get_msg(s->ctxs[i].saio)) != NULL)
+			nng_msg_free(msg);
+		nng_aio_set_msg(s->ctxs[i].saio, NULL);
+	}
+	for (size_t i = 0; i < s->nctxs; i++) {
+		nng_msg *msg;
+
+		nng_aio_stop(s->ctxs[i].aio);
+		/* a received request not yet dispatched */
+		if ((msg = nng_aio_get_msg(s->ctxs[i].aio)) != NULL)
+			nng_msg_free(msg);
+		nng_aio_set_msg(s->ctxs[i].aio, NULL);
+	}
 	nng_close(s->sock);
-	s->closed = 1;
 	free_if_done(s);
 }

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/clock.h"
 #include "dcos/ids.h"
 #include "dcos/lease.h"
 #include "dcos/log.h"
@@ -36,24 +37,6 @@ struct lease {
 	double attempt_started;
 	int inflight, stopped;
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct timeval
-tv_of(double secs)
-{
-	struct timeval tv = { (time_t)secs,
-		(suseconds_t)((secs - (double)(time_t)secs) * 1e6) };
-
-	return tv;
-}
 
 static void
 lease_free(struct lease *l)
@@ -125,10 +108,10 @@ on_result(const struct store_result *res, void *arg)
 	remaining = store_rows_int(rows, 0, 3);
 	if (holder && strcmp(holder, l->holder) == 0) {
 		struct timeval tv;
-		double left = l->attempt_started + l->ttl * LEASE_SAFETY - mono_now();
+		double left = l->attempt_started + l->ttl * LEASE_SAFETY - clock_mono();
 
 		l->epoch = store_rows_int(rows, 0, 2);
-		tv = tv_of(left > 0 ? left : 0);
+		tv = clock_tv(left > 0 ? left : 0);
 		event_add(l->expiry, &tv);
 		if (!l->leader) {
 			l->leader = 1;
@@ -166,8 +149,8 @@ attempt(struct lease *l)
 	store_tx_add(tx, "SELECT holder, address, epoch, expires_ms - "
 	    STORE_NOW_MS " FROM leases WHERE name = ?", ins, 1);
 	l->inflight = 1;
-	l->attempt_started = mono_now();
-	store_tx_submit(l->s, tx, on_result, l);
+	l->attempt_started = clock_mono();
+	store_tx_submit_urgent(l->s, tx, on_result, l);
 }
 
 static void
@@ -211,7 +194,7 @@ lease_start(struct store *s, struct event_base *base,
 	l->arg = arg;
 	l->tick = event_new(base, -1, EV_PERSIST, on_tick, l);
 	l->expiry = evtimer_new(base, on_expiry, l);
-	tv = tv_of(l->renew);
+	tv = clock_tv(l->renew);
 	event_add(l->tick, &tv);
 	attempt(l);
 	return l;
@@ -229,7 +212,7 @@ lease_stop(struct lease *l)
 		/* let a follower take over now rather than after the ttl */
 		store_tx_add(tx, "UPDATE leases SET expires_ms = 0 WHERE name = ? "
 		    "AND holder = ?", v, 2);
-		store_tx_submit(l->s, tx, NULL, NULL);
+		store_tx_submit_urgent(l->s, tx, NULL, NULL);
 		log_notice("lease %s: released (epoch %lld)", l->name,
 		    (long long)l->epoch);
 	}
@@ -289,4 +272,41 @@ lease_read(struct store *s, const char *name, char *address, size_t size,
 	}
 	store_rows_free(rows);
 	return rc;
+}
+
+struct lease_read_ctx {
+	lease_read_fn cb;
+	void *arg;
+};
+
+static void
+lease_read_done(const struct store_result *res, void *arg)
+{
+	struct lease_read_ctx *ctx = arg;
+
+	if (res->code == STORE_ERR_SQL)
+		ctx->cb(1, NULL, 0, ctx->arg); /* no table yet: free */
+	else if (res->code != STORE_OK)
+		ctx->cb(res->code, NULL, 0, ctx->arg);
+	else if (res->rows == NULL || res->rows->nrows != 1)
+		ctx->cb(1, NULL, 0, ctx->arg);
+	else
+		ctx->cb(0, store_rows_text(res->rows, 0, 0),
+		    store_rows_int(res->rows, 0, 1), ctx->arg);
+	free(ctx);
+}
+
+void
+lease_read_submit(struct store *s, const char *name, lease_read_fn cb,
+    void *arg)
+{
+	struct lease_read_ctx *ctx = malloc(sizeof(*ctx));
+	struct store_val v = SV_TEXT(name);
+
+	if (ctx == NULL)
+		abort();
+	ctx->cb = cb;
+	ctx->arg = arg;
+	store_query_submit(s, "SELECT address, epoch FROM leases WHERE name = ? "
+	    "AND expires_ms >= " STORE_NOW_MS, &v, 1, lease_read_done, ctx);
 }

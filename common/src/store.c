@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "dcos/clock.h"
 #include "dcos/log.h"
 #include "dcos/store.h"
 #include "store_backend.h"
@@ -48,6 +49,7 @@ struct store_job {
 	void *arg;
 	struct store_result res;
 	int sync, done;
+	int urgent; /* runs before queued ordinary jobs (lease renewals) */
 	struct store_job *next;
 };
 
@@ -329,21 +331,12 @@ rollback:
 	return rc;
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Runs tx, retrying while the store is unavailable (leader change) for up
  * to RETRY_DEADLINE_SECS with backoff. */
 static int
 tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 {
-	double deadline = mono_now() + RETRY_DEADLINE_SECS, delay = 0.05;
+	double deadline = clock_mono() + RETRY_DEADLINE_SECS, delay = 0.05;
 
 	for (;;) {
 		int rc;
@@ -354,7 +347,7 @@ tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 		res->code = rc;
 		if (rc == STORE_OK)
 			res->err.code = 0, res->err.msg[0] = '\0';
-		if (rc != STORE_ERR_UNAVAILABLE || mono_now() + delay > deadline)
+		if (rc != STORE_ERR_UNAVAILABLE || clock_mono() + delay > deadline)
 			return rc;
 		if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
 			return rc;
@@ -447,12 +440,24 @@ on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-enqueue(struct store *s, struct store_job *job)
+enqueue(struct store *s, struct store_job *job, int urgent)
 {
 	pthread_mutex_lock(&s->mu);
-	job->next = NULL;
-	*s->queue_tail = job;
-	s->queue_tail = &job->next;
+	if (urgent) {
+		/* ahead of the queue, behind other urgent jobs */
+		struct store_job **at = &s->queue;
+
+		while (*at && (*at)->urgent)
+			at = &(*at)->next;
+		job->next = *at;
+		*at = job;
+		if (job->next == NULL)
+			s->queue_tail = &job->next;
+	} else {
+		job->next = NULL;
+		*s->queue_tail = job;
+		s->queue_tail = &job->next;
+	}
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -473,9 +478,9 @@ store_attach(struct store *s, struct event_base *base, struct store_err *err)
 	return STORE_OK;
 }
 
-void
-store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
-    void *arg)
+static void
+submit(struct store *s, struct store_tx *tx, store_done_fn cb, void *arg,
+    int urgent)
 {
 	struct store_job *job = calloc(1, sizeof(*job));
 
@@ -486,8 +491,23 @@ store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
 	job->tx = tx;
 	job->cb = cb;
 	job->arg = arg;
+	job->urgent = urgent;
 	s->pending++;
-	enqueue(s, job);
+	enqueue(s, job, urgent);
+}
+
+void
+store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
+    void *arg)
+{
+	submit(s, tx, cb, arg, 0);
+}
+
+void
+store_tx_submit_urgent(struct store *s, struct store_tx *tx, store_done_fn cb,
+    void *arg)
+{
+	submit(s, tx, cb, arg, 1);
 }
 
 void
@@ -522,7 +542,7 @@ store_tx_run(struct store *s, struct store_tx *tx, struct store_result *res)
 	} else {
 		struct store_job job = { .tx = tx, .sync = 1 };
 
-		enqueue(s, &job);
+		enqueue(s, &job, 0);
 		pthread_mutex_lock(&s->mu);
 		while (!job.done)
 			pthread_cond_wait(&s->cv, &s->mu);

@@ -238,6 +238,63 @@ is_leader(struct lease *l)
 	return l ? lease_is_leader(l) : 0;
 }
 
+struct order {
+	struct event_base *base;
+	char seen[8];
+	int n;
+};
+
+static void
+record_a(const struct store_result *res, void *arg)
+{
+	struct order *o = arg;
+
+	o->seen[o->n++] = 'a';
+}
+
+static void
+record_b(const struct store_result *res, void *arg)
+{
+	struct order *o = arg;
+
+	o->seen[o->n++] = 'b';
+	event_base_loopexit(o->base, NULL);
+}
+
+static void
+record_u(const struct store_result *res, void *arg)
+{
+	struct order *o = arg;
+
+	o->seen[o->n++] = 'u';
+}
+
+static void
+test_urgent_jobs_overtake_queued_ones(void **state)
+{
+	struct store_err err;
+	struct store *s = store_open(url, &err);
+	struct order o = { .base = event_base_new() };
+	const char *slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT "
+	    "x + 1 FROM c WHERE x < 300000) SELECT count(*) FROM c";
+
+	assert_int_equal(store_attach(s, o.base, &err), STORE_OK);
+	store_query_submit(s, slow, NULL, 0, record_a, &o);
+	store_query_submit(s, "SELECT 1", NULL, 0, record_b, &o);
+	{
+		struct store_tx *tx = store_tx_new();
+
+		store_tx_add(tx, "SELECT 2", NULL, 0);
+		store_tx_submit_urgent(s, tx, record_u, &o);
+	}
+	event_base_dispatch(o.base);
+	assert_int_equal(o.n, 3);
+	/* a may already run when u arrives; u always runs before b */
+	assert_true(strchr(o.seen, 'u') < strchr(o.seen, 'b'));
+	store_close(s);
+	event_base_free(o.base);
+}
+
 struct contenders {
 	struct event_base *base;
 	struct lease *l[2];
@@ -326,6 +383,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_transaction_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations_run_once_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_calls_complete_on_the_loop_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urgent_jobs_overtake_queued_ones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_one_holder_and_handover_on_stop, setup, teardown),
 	};
 

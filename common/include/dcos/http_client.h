@@ -32,6 +32,8 @@ struct http_client_req {
 	int retries;                 /* extra attempts; default 0 */
 	double backoff;              /* first retry delay; default 0.1 s */
 	int follow_redirects;
+	int insecure;                /* HTTPS without certificate checks
+	                                (health checks of tasks) */
 	const char *unix_socket;     /* talk HTTP over this socket */
 };
 

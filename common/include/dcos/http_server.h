@@ -93,6 +93,10 @@ void http_reply_json(struct http_req *req, int status, json_t *body /* stolen */
 void http_reply_error(struct http_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void http_reply_empty(struct http_req *req, int status);
+/* Replies with length bytes of the open file fd from offset, sent by the
+ * kernel (sendfile) without copying it into memory; fd is consumed. */
+void http_reply_file(struct http_req *req, int status,
+    const char *content_type, int fd, long long offset, long long length);
 
 enum http_stream_kind {
 	HTTP_STREAM_CHUNKED,  /* raw chunks */

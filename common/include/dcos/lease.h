@@ -56,4 +56,11 @@ void lease_guard(const struct lease *l, struct store_tx *tx);
 int lease_read(struct store *s, const char *name, char *address, size_t size,
     int64_t *epoch);
 
+/* The same read for the event loop (the store must be attached): cb runs
+ * on the loop with rc as lease_read's and address NULL unless rc is 0. */
+typedef void (*lease_read_fn)(int rc, const char *address, int64_t epoch,
+    void *arg);
+void lease_read_submit(struct store *s, const char *name, lease_read_fn cb,
+    void *arg);
+
 #endif

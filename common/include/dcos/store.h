@@ -130,6 +130,11 @@ int store_attach(struct store *s, struct event_base *base,
 /* tx is consumed. */
 void store_tx_submit(struct store *s, struct store_tx *tx, store_done_fn cb,
     void *arg);
+/* Like store_tx_submit, but runs before every queued ordinary job (after
+ * the one running and earlier urgent ones): for work that must not wait
+ * behind a burst of application writes, such as lease renewals. */
+void store_tx_submit_urgent(struct store *s, struct store_tx *tx,
+    store_done_fn cb, void *arg);
 void store_query_submit(struct store *s, const char *sql,
     const struct store_val *params, size_t n, store_done_fn cb, void *arg);
 /* Jobs queued or running on the worker. */

@@ -1,0 +1,429 @@
+/*
+ * util: small helpers the rest of dcos-marathon leans on: allocation that
+ * never returns NULL, Marathon's timestamps and versions, Scala-style
+ * number text for the task environment, ordered string maps (labels,
+ * secrets) and a string-keyed hash map (apps and instances by id).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "marathon.h"
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		abort();
+	return p;
+}
+
+char *
+util_iso8601(double t, char out[VERSION_LEN])
+{
+	long long total = llround(t * 1000.0);
+	time_t secs = (time_t)(total / 1000);
+	int ms = (int)(total % 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(out, VERSION_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	out[19] = '.';
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	out[23] = 'Z';
+	out[24] = '\0';
+	return out;
+}
+
+int
+util_parse_iso8601(const char *s, double *out)
+{
+	struct tm tm = { 0 };
+	int n = 0;
+	double frac = 0;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		double scale = 0.1;
+
+		for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			frac += (*s - '0') * scale;
+	}
+	if (*s != 'Z' && strcmp(s, "+00:00") != 0 && strcmp(s, "+0000") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (double)timegm(&tm) + frac;
+	return 0;
+}
+
+void
+util_version_next(char out[VERSION_LEN])
+{
+	static long long last;
+	long long now = (long long)(clock_wall() * 1000.0);
+
+	if (now <= last)
+		now = last + 1;
+	last = now;
+	util_iso8601((double)now / 1000.0, out);
+}
+
+void
+util_scala_double(double v, char *out, size_t size)
+{
+	double a = fabs(v);
+
+	if (v == floor(v) && a < 1e7) {
+		snprintf(out, size, "%.1f", v);
+	} else if (a >= 1e-3 && a < 1e7) {
+		snprintf(out, size, "%.15g", v);
+		/* %.15g may give 0.10000000000000001-free text already */
+	} else {
+		char mant[64];
+		int exp = (int)floor(log10(a));
+		double m = v / pow(10, exp);
+
+		snprintf(mant, sizeof(mant), "%.15g", m);
+		if (strchr(mant, '.') == NULL)
+			snprintf(out, size, "%s.0E%d", mant, exp);
+		else
+			snprintf(out, size, "%sE%d", mant, exp);
+	}
+}
+
+size_t
+errs_total(const struct json_errs *e)
+{
+	size_t n = 0, i;
+	json_t *d;
+
+	json_array_foreach(e->details, i, d)
+		n += json_array_size(json_object_get(d, "errors"));
+	return n;
+}
+
+/* --- text buffers --- */
+
+void
+sbuf_add(struct sbuf *b, const char *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (b->len + len + 1 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+void
+sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void
+sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sbuf_add(b, tmp, (size_t)n);
+		return;
+	}
+	{
+		char *big = xcalloc((size_t)n + 1, 1);
+
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		sbuf_add(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+static int
+sbuf_dump(const char *data, size_t len, void *arg)
+{
+	sbuf_add(arg, data, len);
+	return 0;
+}
+
+void
+sbuf_add_json(struct sbuf *b, const json_t *v)
+{
+	json_dump_callback(v, sbuf_dump, b, JSON_DUMP_FLAGS);
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- ordered string maps --- */
+
+void
+kv_set(struct kvlist *l, const char *key, const char *value)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].key, key) == 0) {
+			free(l->v[i].value);
+			l->v[i].value = xstrdup(value);
+			return;
+		}
+	}
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n].key = xstrdup(key);
+	l->v[l->n].value = xstrdup(value);
+	l->n++;
+}
+
+const char *
+kv_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return l->v[i].value;
+	return NULL;
+}
+
+void
+kv_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+kv_copy(struct kvlist *dst, const struct kvlist *src)
+{
+	dst->v = NULL;
+	dst->n = 0;
+	for (size_t i = 0; i < src->n; i++)
+		kv_set(dst, src->v[i].key, src->v[i].value);
+}
+
+char **
+strv_dup(char *const *v, size_t n)
+{
+	char **out;
+
+	if (n == 0)
+		return NULL;
+	out = xcalloc(n, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+bool
+strv_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* --- string-keyed hash map --- */
+
+#define SMAP_TOMB ((char *)&smap_tomb)
+static char smap_tomb;
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+void
+smap_init(struct smap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+smap_free(struct smap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i] && m->keys[i] != SMAP_TOMB)
+			free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t
+slot(const struct smap *m, const char *key, bool for_insert)
+{
+	size_t mask = m->cap - 1, i = hash(key) & mask, tomb = (size_t)-1;
+
+	for (;;) {
+		char *k = m->keys[i];
+
+		if (k == NULL)
+			return for_insert && tomb != (size_t)-1 ? tomb : i;
+		if (k == SMAP_TOMB) {
+			if (tomb == (size_t)-1)
+				tomb = i;
+		} else if (strcmp(k, key) == 0) {
+			return i;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static void
+grow(struct smap *m)
+{
+	struct smap old = *m;
+
+	m->cap = old.cap ? old.cap * 2 : 16;
+	if (old.n * 4 < old.cap)
+		m->cap = old.cap; /* mostly tombstones: rebuild at the same size */
+	m->keys = xcalloc(m->cap, sizeof(*m->keys));
+	m->vals = xcalloc(m->cap, sizeof(*m->vals));
+	m->n = 0;
+	m->tombs = 0;
+	for (size_t i = 0; i < old.cap; i++) {
+		if (old.keys[i] && old.keys[i] != SMAP_TOMB) {
+			size_t s = slot(m, old.keys[i], true);
+
+			m->keys[s] = old.keys[i];
+			m->vals[s] = old.vals[i];
+			m->n++;
+		}
+	}
+	free(old.keys);
+	free(old.vals);
+}
+
+void *
+smap_get(const struct smap *m, const char *key)
+{
+	size_t s;
+
+	if (m->cap == 0)
+		return NULL;
+	s = slot(m, key, false);
+	return m->keys[s] && m->keys[s] != SMAP_TOMB ? m->vals[s] : NULL;
+}
+
+void
+smap_put(struct smap *m, const char *key, void *val)
+{
+	size_t s;
+
+	/* tombstones count towards the load: rebuild at 1/2 */
+	if (m->cap == 0 || (m->n + m->tombs + 1) * 2 > m->cap)
+		grow(m);
+	s = slot(m, key, false);
+	if (m->keys[s] && m->keys[s] != SMAP_TOMB) {
+		m->vals[s] = val;
+		return;
+	}
+	s = slot(m, key, true);
+	if (m->keys[s] == SMAP_TOMB)
+		m->tombs--;
+	m->keys[s] = xstrdup(key);
+	m->vals[s] = val;
+	m->n++;
+}
+
+void *
+smap_del(struct smap *m, const char *key)
+{
+	size_t s;
+	void *v;
+
+	if (m->cap == 0)
+		return NULL;
+	s = slot(m, key, false);
+	if (m->keys[s] == NULL || m->keys[s] == SMAP_TOMB)
+		return NULL;
+	free(m->keys[s]);
+	m->keys[s] = SMAP_TOMB;
+	m->tombs++;
+	v = m->vals[s];
+	m->vals[s] = NULL;
+	m->n--;
+	return v;
+}
+
+bool
+smap_next(const struct smap *m, size_t *i, const char **key, void **val)
+{
+	for (; *i < m->cap; (*i)++) {
+		if (m->keys[*i] && m->keys[*i] != SMAP_TOMB) {
+			if (key)
+				*key = m->keys[*i];
+			if (val)
+				*val = m->vals[*i];
+			(*i)++;
+			return true;
+		}
+	}
+	return false;
+}
