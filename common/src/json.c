@@ -292,11 +292,11 @@ json_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-char *
-json_utf8_repair(char *s)
+size_t
+json_utf8_repairn(char *s, size_t len)
 {
 	unsigned char *p = (unsigned char *)s;
-	size_t left = strlen(s);
+	size_t left = len;
 
 	while (left > 0) {
 		size_t n = utf8_seq(p, left);
@@ -308,10 +308,8 @@ json_utf8_repair(char *s)
 
 				while (i < left && (p[i] & 0xc0) == 0x80)
 					i++;
-				if (i == left) {
-					*p = '\0';
-					break;
-				}
+				if (i == left)
+					return len - left;
 			}
 			*p = '?';
 			n = 1;
@@ -319,6 +317,13 @@ json_utf8_repair(char *s)
 		p += n;
 		left -= n;
 	}
+	return len;
+}
+
+char *
+json_utf8_repair(char *s)
+{
+	s[json_utf8_repairn(s, strlen(s))] = '\0';
 	return s;
 }
 

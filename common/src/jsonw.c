@@ -1,7 +1,8 @@
 /*
  * jsonw: see jsonw.h. The buffer doubles as it grows; strings are escaped
  * as RFC 8259 requires (quote, backslash, control characters), everything
- * else (UTF-8 included) is copied as is.
+ * else (UTF-8 included) is copied as is; bytes that are not UTF-8 become
+ * '?' (see check_utf8).
  */
 #include <math.h>
 #include <stdint.h>
@@ -127,16 +128,33 @@ put_string_escape(struct jsonw *w, unsigned char c)
 	put(w, esc, 6);
 }
 
+/* A string's text must be UTF-8, or no client can read the document: text
+ * from elsewhere (a hostname or path in another encoding) is repaired as
+ * json_utf8_repairn does, in the output itself (the escapes are ASCII, so
+ * the written bytes are valid exactly when the string was). Only strings
+ * with bytes past ASCII pay for the check. */
+static void
+check_utf8(struct jsonw *w, size_t from, bool high)
+{
+	if (high && !json_utf8_valid(w->buf + from, w->len - from)) {
+		w->len = from + json_utf8_repairn(w->buf + from, w->len - from);
+		w->buf[w->len] = '\0';
+	}
+}
+
 static void
 put_string(struct jsonw *w, const char *s, size_t n)
 {
-	size_t start = 0;
+	size_t start = 0, from;
+	bool high = false;
 
 	reserve(w, n + 2);
 	putc_(w, '"');
+	from = w->len;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		high |= c >= 0x80;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(w, s + start, i - start);
@@ -144,6 +162,7 @@ put_string(struct jsonw *w, const char *s, size_t n)
 		start = i + 1;
 	}
 	put(w, s + start, n - start);
+	check_utf8(w, from, high);
 	putc_(w, '"');
 }
 
@@ -160,6 +179,8 @@ void
 jw_str(struct jsonw *w, const char *s)
 {
 	const char *run;
+	size_t from;
+	bool high = false;
 
 	if (s == NULL) {
 		jw_null(w);
@@ -168,9 +189,11 @@ jw_str(struct jsonw *w, const char *s)
 	value_prefix(w);
 	/* one pass: copy runs of plain characters, escape the rest */
 	putc_(w, '"');
+	from = w->len;
 	for (run = s;; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		high |= c >= 0x80;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(w, run, (size_t)(s - run));
@@ -179,6 +202,7 @@ jw_str(struct jsonw *w, const char *s)
 		put_string_escape(w, c);
 		run = s + 1;
 	}
+	check_utf8(w, from, high);
 	putc_(w, '"');
 }
 

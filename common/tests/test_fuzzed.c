@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -15,6 +16,7 @@
 #include "dcos/flags.h"
 #include "dcos/http_server.h"
 #include "dcos/json.h"
+#include "dcos/jsonw.h"
 #include "dcos/resources.h"
 #include "dcos/store.h"
 
@@ -251,6 +253,34 @@ test_float_columns_read_as_int_saturate(void **state)
 	store_rows_free(rows);
 }
 
+static void
+test_jsonw_documents_stay_readable_with_text_that_is_not_utf8(void **state)
+{
+	struct jsonw w;
+	char *text;
+	json_t *v;
+
+	/* a hostname or path in another encoding made the whole document
+	 * unreadable (raw bytes that are not UTF-8) */
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "host\xfa", "caf\xe9-1");
+	jw_key(&w, "path");
+	jw_strn(&w, "a\0\xc3", 3);
+	jw_kstr(&w, "ok", "caf\xc3\xa9");
+	jw_obj_end(&w);
+	text = jw_steal(&w, NULL);
+	v = json_loads(text, JSON_ALLOW_NUL, NULL);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(json_object_get(v, "host?")),
+	    "caf?-1");
+	assert_int_equal(json_string_length(json_object_get(v, "path")), 2);
+	assert_string_equal(json_string_value(json_object_get(v, "ok")),
+	    "caf\xc3\xa9");
+	json_decref(v);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -267,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_flags_json_shows_values_that_are_not_utf8),
 		cmocka_unit_test(test_durations_are_bounded_like_mesos_durations),
 		cmocka_unit_test(test_float_columns_read_as_int_saturate),
+		cmocka_unit_test(test_jsonw_documents_stay_readable_with_text_that_is_not_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,8 @@ char *json_compact(const json_t *v);
  * short by truncation at the end is dropped). Returns s. */
 bool json_utf8_valid(const char *s, size_t len);
 char *json_utf8_repair(char *s);
+/* The same for s[0..len) (NUL bytes allowed); returns the new length. */
+size_t json_utf8_repairn(char *s, size_t len);
 
 /* Member access without error collection; NULL/default when absent. */
 const char *json_str_or(const json_t *obj, const char *key, const char *def);
