@@ -277,6 +277,11 @@ format_double(double v, char *buf)
 	if (!(a >= 1e-4 && a < 1e13)) {
 		int k = snprintf(buf, 48, "%.15g", v);
 
+		/* within 5e292 of DBL_MAX, 15 digits round past it: the text
+		 * would not read back (jansson: "real number overflow") */
+		if (a > 1.797693134862315e308)
+			k = snprintf(buf, 48, "%.17g", v);
+
 		if (strpbrk(buf, ".en") == NULL) {
 			memcpy(buf + k, ".0", 3);
 			k += 2;

@@ -281,6 +281,30 @@ test_jsonw_documents_stay_readable_with_text_that_is_not_utf8(void **state)
 	free(text);
 }
 
+static void
+test_jsonw_doubles_near_dbl_max_read_back(void **state)
+{
+	struct jsonw w;
+	char *text;
+	json_t *v;
+
+	/* 15 digits of -DBL_MAX round past it: "-1.79769313486232e+308"
+	 * does not read back (jansson: real number overflow) */
+	jw_init(&w);
+	jw_arr_begin(&w);
+	jw_double(&w, -1.7976931348623157e308);
+	jw_double(&w, 1.797693134862315e308);
+	jw_double(&w, 1e308);
+	jw_arr_end(&w);
+	text = jw_steal(&w, NULL);
+	v = json_loads(text, 0, NULL);
+	assert_non_null(v);
+	assert_true(json_real_value(json_array_get(v, 0)) == -1.7976931348623157e308);
+	assert_true(json_real_value(json_array_get(v, 2)) == 1e308);
+	json_decref(v);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -298,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_durations_are_bounded_like_mesos_durations),
 		cmocka_unit_test(test_float_columns_read_as_int_saturate),
 		cmocka_unit_test(test_jsonw_documents_stay_readable_with_text_that_is_not_utf8),
+		cmocka_unit_test(test_jsonw_doubles_near_dbl_max_read_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
