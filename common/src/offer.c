@@ -133,9 +133,15 @@ offer_from_v1(const json_t *o, const char *path, struct offer *out,
 		snprintf(out->hostname, sizeof(out->hostname), "%s", s);
 	if (json_get_object(o, path, "url", 0, &url, e) == 1 &&
 	    (addr = json_object_get(url, "address")) != NULL) {
+		char ap[JSON_PATH_MAX];
+		json_int_t port;
+
 		snprintf(out->ip, sizeof(out->ip), "%s",
 		    json_str_or(addr, "ip", ""));
-		out->port = (int)json_num_or(addr, "port", 0);
+		/* a number of any size: cast to int unchecked, undefined */
+		snprintf(ap, sizeof(ap), "%s/url/address", path);
+		if (json_get_int(addr, ap, "port", 0, 0, 65535, &port, e) == 1)
+			out->port = (int)port;
 	}
 	if (json_get_object(o, path, "domain", 0, &domain, e) == 1 &&
 	    (fd = json_object_get(domain, "fault_domain")) != NULL) {

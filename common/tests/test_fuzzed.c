@@ -17,6 +17,7 @@
 #include "dcos/http_server.h"
 #include "dcos/json.h"
 #include "dcos/jsonw.h"
+#include "dcos/offer.h"
 #include "dcos/resources.h"
 #include "dcos/store.h"
 
@@ -305,6 +306,26 @@ test_jsonw_doubles_near_dbl_max_read_back(void **state)
 	free(text);
 }
 
+static void
+test_offer_with_a_port_out_of_range_is_refused(void **state)
+{
+	const char *doc = "{\"id\":{\"value\":\"x-O1\"},\"agent_id\":"
+	    "{\"value\":\"x-S0\"},\"hostname\":\"h\",\"url\":{\"address\":"
+	    "{\"ip\":\"10.0.0.1\",\"port\":1e300}}}";
+	json_t *v = json_loads(doc, 0, NULL);
+	struct json_errs e;
+	struct offer o;
+	char buf[256];
+
+	/* 1e300 was cast to int (undefined) */
+	json_errs_init(&e);
+	assert_int_equal(offer_from_v1(v, "", &o, &e), -1);
+	assert_string_equal(json_errs_first(&e, buf, sizeof(buf)),
+	    "/url/address/port: error.expected.jsnumber");
+	json_errs_free(&e);
+	json_decref(v);
+}
+
 int
 main(void)
 {
@@ -323,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_float_columns_read_as_int_saturate),
 		cmocka_unit_test(test_jsonw_documents_stay_readable_with_text_that_is_not_utf8),
 		cmocka_unit_test(test_jsonw_doubles_near_dbl_max_read_back),
+		cmocka_unit_test(test_offer_with_a_port_out_of_range_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
