@@ -61,12 +61,22 @@ attributes_from_v1(const json_t *arr, const char *path, struct attributes *out,
 		if (json_get_str(o, p, "name", JF_REQUIRED | JF_NONEMPTY, &name, e) != 1 ||
 		    json_get_str(o, p, "type", JF_REQUIRED, &type, e) != 1)
 			continue;
+		/* cut, a name or text could end mid-character: refused, as
+		 * attributes_parse and resources_from_v1 refuse long ones */
+		if (strlen(name) >= sizeof(at.name)) {
+			json_errs_add(e, p, "attribute name too long");
+			continue;
+		}
 		snprintf(at.name, sizeof(at.name), "%s", name);
 		if (strcmp(type, "TEXT") == 0) {
 			json_path_key(vp, sizeof(vp), p, "text");
 			if (json_get_object(o, p, "text", JF_REQUIRED, &val, e) != 1 ||
 			    json_get_str(val, vp, "value", JF_REQUIRED, &text, e) != 1)
 				continue;
+			if (strlen(text) >= sizeof(at.text)) {
+				json_errs_add(e, vp, "attribute text too long");
+				continue;
+			}
 			at.type = ATTR_TEXT;
 			snprintf(at.text, sizeof(at.text), "%s", text);
 		} else if (strcmp(type, "SCALAR") == 0) {

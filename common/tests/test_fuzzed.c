@@ -326,6 +326,28 @@ test_offer_with_a_port_out_of_range_is_refused(void **state)
 	json_decref(v);
 }
 
+static void
+test_offer_attributes_too_long_to_keep_are_refused(void **state)
+{
+	char name[200] = "", doc[600];
+	struct json_errs e;
+	struct attributes a;
+	json_t *v;
+
+	/* cut at 63 bytes mid-character, the attribute vanished from the
+	 * JSON forms */
+	for (int i = 0; i < 40; i++)
+		strcat(name, "\xc3\xa9");
+	snprintf(doc, sizeof(doc), "[{\"name\":\"%s\",\"type\":\"TEXT\","
+	    "\"text\":{\"value\":\"v\"}}]", name);
+	v = json_loads(doc, 0, NULL);
+	json_errs_init(&e);
+	assert_int_equal(attributes_from_v1(v, "/attributes", &a, &e), -1);
+	assert_int_equal(json_errs_count(&e), 1);
+	json_errs_free(&e);
+	json_decref(v);
+}
+
 int
 main(void)
 {
@@ -345,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_jsonw_documents_stay_readable_with_text_that_is_not_utf8),
 		cmocka_unit_test(test_jsonw_doubles_near_dbl_max_read_back),
 		cmocka_unit_test(test_offer_with_a_port_out_of_range_is_refused),
+		cmocka_unit_test(test_offer_attributes_too_long_to_keep_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
