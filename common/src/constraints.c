@@ -122,8 +122,6 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 		break;
 	case CONSTRAINT_LIKE:
 	case CONSTRAINT_UNLIKE: {
-		size_t len;
-		char *anchored;
 		int rc;
 
 		if (value == NULL || value[0] == '\0') {
@@ -131,12 +129,10 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 			    "regular expression value");
 			return -1;
 		}
-		len = strlen(value) + 5;
-		if ((anchored = malloc(len)) == NULL)
-			abort();
-		snprintf(anchored, len, "^(%s)$", value);
-		rc = regcomp(&c->re, anchored, REG_EXTENDED | REG_NOSUB);
-		free(anchored);
+		/* compiled as given, not wrapped in "^(...)$": a ')' in the
+		 * value (a literal in POSIX EREs when unmatched) would close
+		 * the wrapper and change what matches; full_match anchors */
+		rc = regcomp(&c->re, value, REG_EXTENDED);
 		if (rc != 0) {
 			snprintf(err, errlen, "is not a valid regular expression");
 			return -1;
@@ -185,6 +181,18 @@ constraint_agent_value(const struct constraint *c,
 		if (strcmp(a->attrs[i].name, c->field) == 0)
 			return a->attrs[i].value;
 	return NULL;
+}
+
+/* The whole value matches, as Java's String.matches (Marathon) asks: the
+ * leftmost-longest match POSIX regexec reports starts at 0 and reaches the
+ * end exactly when some match spans the whole value. */
+static bool
+full_match(const regex_t *re, const char *value)
+{
+	regmatch_t m;
+
+	return regexec(re, value, 1, &m, 0) == 0 && m.rm_so == 0 &&
+	    m.rm_eo == (regoff_t)strlen(value);
 }
 
 static size_t
@@ -245,9 +253,9 @@ constraint_met(const struct constraint *c, const char *value,
 	case CONSTRAINT_GROUP_BY:
 		return group_by_met(c, value, placed, nplaced);
 	case CONSTRAINT_LIKE:
-		return regexec(&c->re, value, 0, NULL, 0) == 0;
+		return full_match(&c->re, value);
 	case CONSTRAINT_UNLIKE:
-		return regexec(&c->re, value, 0, NULL, 0) != 0;
+		return !full_match(&c->re, value);
 	case CONSTRAINT_MAX_PER:
 		return count_equal(value, placed, nplaced) < (size_t)c->n;
 	case CONSTRAINT_IS:

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "dcos/constraints.h"
 #include "dcos/flags.h"
 #include "dcos/http_server.h"
 #include "dcos/json.h"
@@ -348,6 +349,32 @@ test_offer_attributes_too_long_to_keep_are_refused(void **state)
 	json_decref(v);
 }
 
+static void
+test_like_matches_whole_values_whatever_parentheses_the_value_has(void **state)
+{
+	struct constraint c;
+	char err[256];
+
+	/* wrapped as "^(a)|.*)$", the ')' closed the anchor's group: LIKE
+	 * "a)|.*" then refused "xyz" and took "abc" for its "^(a)" alone */
+	assert_int_equal(constraint_init(&c, "hostname", "LIKE", "a)|.*", err,
+	    sizeof(err)), 0);
+	assert_true(constraint_met(&c, "xyz", NULL, 0));
+	constraint_free(&c);
+	/* not a regular expression on its own (Marathon refuses it), but it
+	 * compiled once wrapped */
+	assert_int_equal(constraint_init(&c, "hostname", "LIKE", "web)|(db",
+	    err, sizeof(err)), -1);
+	assert_int_equal(constraint_init(&c, "hostname", "UNLIKE", "db.*|web-1",
+	    err, sizeof(err)), 0);
+	assert_false(constraint_met(&c, "db-7", NULL, 0));
+	assert_false(constraint_met(&c, "web-1", NULL, 0));
+	assert_true(constraint_met(&c, "web-12", NULL, 0));
+	constraint_free(&c);
+	assert_int_equal(constraint_init(&c, "hostname", "LIKE", "(web", err,
+	    sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -368,6 +395,7 @@ main(void)
 		cmocka_unit_test(test_jsonw_doubles_near_dbl_max_read_back),
 		cmocka_unit_test(test_offer_with_a_port_out_of_range_is_refused),
 		cmocka_unit_test(test_offer_attributes_too_long_to_keep_are_refused),
+		cmocka_unit_test(test_like_matches_whole_values_whatever_parentheses_the_value_has),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ struct constraint {
 	enum constraint_op op;
 	char *value; /* NULL when absent */
 	long n;      /* GROUP_BY (0 when absent) and MAX_PER counts */
-	regex_t re;  /* LIKE and UNLIKE, anchored at both ends */
+	regex_t re;  /* LIKE and UNLIKE; they match whole values */
 	bool has_re;
 };
 
