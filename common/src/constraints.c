@@ -67,6 +67,111 @@ literal_ok(const char *s)
 	return 1;
 }
 
+/* A bound on the nodes glibc's regcomp builds for an ERE. It copies a
+ * repeated piece once per count ("a{3,5}": five copies, "a+" as "aa*"), so
+ * stacked or nested repetitions multiply ("web.++++++++...*" took
+ * gigabytes), and its epsilon closures grow faster than the nodes (stacked
+ * "a??+++" took seconds well under that). So more than two quantifiers in
+ * a row ("a*?" is Java's lazy form; POSIX reads it as "(a*)?") count as
+ * too large, and the bound is what host-name patterns need many times
+ * over. Counts saturate just past RE_MAX_COST. */
+#define RE_MAX_COST 1000
+
+static size_t
+re_add(size_t a, size_t b)
+{
+	return a + b > RE_MAX_COST ? RE_MAX_COST + 1 : a + b;
+}
+
+static size_t
+re_mul(size_t a, size_t b)
+{
+	return b != 0 && a > RE_MAX_COST / b ? RE_MAX_COST + 1 : a * b;
+}
+
+/* The cost of the expression at *p up to an unmatched ')' or the end. */
+static size_t
+re_cost(const char **p, int depth)
+{
+	size_t total = 0, last = 0;
+	int stacked = 0; /* quantifiers on the last atom */
+
+	if (depth > 32)
+		return RE_MAX_COST + 1;
+	while (**p && **p != ')') {
+		char ch = *(*p)++;
+		size_t atom = 1, m = 0, n = 0;
+
+		if ((ch == '+' || ch == '*' || ch == '?' || ch == '{') &&
+		    ++stacked > 2)
+			return RE_MAX_COST + 1;
+		switch (ch) {
+		case '(':
+			atom = re_add(re_cost(p, depth + 1), 1);
+			if (**p == ')')
+				(*p)++;
+			break;
+		case '[': /* "[]x]", "[^]x]", "[[:alpha:]]" */
+			if (**p == '^')
+				(*p)++;
+			if (**p == ']')
+				(*p)++;
+			while (**p && **p != ']') {
+				if (**p == '[' && ((*p)[1] == ':' || (*p)[1] == '.' ||
+				    (*p)[1] == '=')) {
+					char close = (*p)[1];
+
+					*p += 2;
+					while (**p && !(**p == close && (*p)[1] == ']'))
+						(*p)++;
+					if (**p)
+						*p += 2;
+					continue;
+				}
+				(*p)++;
+			}
+			if (**p)
+				(*p)++;
+			break;
+		case '\\':
+			if (**p)
+				(*p)++;
+			break;
+		case '|':
+			total = re_add(total, last);
+			last = 0;
+			stacked = 0;
+			continue;
+		case '+':
+			last = re_mul(last, 2);
+			continue;
+		case '*':
+		case '?':
+			continue;
+		case '{':
+			while (**p >= '0' && **p <= '9')
+				m = re_add(re_mul(m, 10), (size_t)(*(*p)++ - '0'));
+			n = m;
+			if (**p == ',') {
+				(*p)++;
+				n = 0;
+				while (**p >= '0' && **p <= '9')
+					n = re_add(re_mul(n, 10), (size_t)(*(*p)++ - '0'));
+				if (n < m)
+					n = m;
+			}
+			if (**p == '}')
+				(*p)++;
+			last = re_mul(last, n + 1);
+			continue;
+		}
+		total = re_add(total, last);
+		last = atom;
+		stacked = 0;
+	}
+	return re_add(total, last);
+}
+
 static char *
 xstrdup(const char *s)
 {
@@ -122,6 +227,7 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 		break;
 	case CONSTRAINT_LIKE:
 	case CONSTRAINT_UNLIKE: {
+		size_t cost = 0;
 		int rc;
 
 		if (value == NULL || value[0] == '\0') {
@@ -132,6 +238,16 @@ constraint_init(struct constraint *c, const char *field, const char *op,
 		/* compiled as given, not wrapped in "^(...)$": a ')' in the
 		 * value (a literal in POSIX EREs when unmatched) would close
 		 * the wrapper and change what matches; full_match anchors */
+		for (const char *p = value; *p && cost <= RE_MAX_COST; ) {
+			cost = re_add(cost, re_cost(&p, 0));
+			if (*p == ')') /* unmatched: a literal */
+				p++;
+		}
+		if (cost > RE_MAX_COST) {
+			snprintf(err, errlen, "is a regular expression too large "
+			    "to compile (its repetitions multiply)");
+			return -1;
+		}
 		rc = regcomp(&c->re, value, REG_EXTENDED);
 		if (rc != 0) {
 			snprintf(err, errlen, "is not a valid regular expression");

@@ -375,6 +375,31 @@ test_like_matches_whole_values_whatever_parentheses_the_value_has(void **state)
 	    sizeof(err)), -1);
 }
 
+static void
+test_like_patterns_that_would_exhaust_regcomp_are_refused(void **state)
+{
+	const char *bad[] = {
+		"web.+++++++++++++++++++++++++++++++++++++++++++++++++++++*",
+		"(a{100}){100}", "((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)", "a??+++",
+	};
+	const char *good[] = { "web.*", "a.*?", "[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63})*",
+		"(web|api)-[0-9]{1,3}", "[[:alpha:]]+[]x]*" };
+	struct constraint c;
+	char err[256];
+
+	/* the first took gigabytes in glibc's regcomp, the last seconds */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(constraint_init(&c, "hostname", "LIKE", bad[i],
+		    err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "too large"));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(constraint_init(&c, "hostname", "LIKE", good[i],
+		    err, sizeof(err)), 0);
+		constraint_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -396,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_offer_with_a_port_out_of_range_is_refused),
 		cmocka_unit_test(test_offer_attributes_too_long_to_keep_are_refused),
 		cmocka_unit_test(test_like_matches_whole_values_whatever_parentheses_the_value_has),
+		cmocka_unit_test(test_like_patterns_that_would_exhaust_regcomp_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
