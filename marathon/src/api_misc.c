@@ -59,7 +59,24 @@ delete_deployment(struct marathon *m, struct http_req *req)
 		else
 			root_del_app(target, d->affected[k]);
 	}
+	for (size_t k = 0; k < d->naffected_pods; k++) {
+		if (d->orig_pods[k]) {
+			d->orig_pods[k]->refs++;
+			root_put_pod(target, d->orig_pods[k]);
+		} else {
+			root_del_pod(target, d->affected_pods[k]);
+		}
+	}
 	change_submit(m, req, target, &o);
+}
+
+/* a pod in the queue: its definition */
+static json_t *
+queue_pod(struct marathon *m, const struct app_rt *rt)
+{
+	const struct pod *p = root_pod(m->st->root, rt->id);
+
+	return p ? json_incref(p->def) : json_pack("{s:s}", "id", rt->id);
 }
 
 static json_t *
@@ -93,7 +110,8 @@ queue_entry(struct marathon *m, struct app_rt *rt)
 		json_object_set_new(summary, "lastUsedOfferAt",
 		    json_string(util_iso8601(rt->offers.last_used_at, ts)));
 	return json_pack("{s:o, s:i, s:{s:I, s:b}, s:s, s:o}",
-	    "app", api_app_json(m, rt->app, 0), "count", rt->to_launch,
+	    rt->app->pod ? "pod" : "app", rt->app->pod ? queue_pod(m, rt) :
+	    api_app_json(m, rt->app, 0), "count", rt->to_launch,
 	    "delay", "timeLeftSeconds", (json_int_t)(left > 0 ? left + 0.999 : 0),
 	    "overdue", left <= 0, "since", util_iso8601(rt->queued_since ?
 	    rt->queued_since : clock_wall(), ts), "processedOffersSummary", summary);

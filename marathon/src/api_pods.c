@@ -1,9 +1,9 @@
 /*
- * api_pods: /v2/pods, basic: pod definitions are validated (id, one or
- * more named containers with resources, fixed scaling), versioned, stored
- * and served with their status endpoints. Launching pods (LAUNCH_GROUP
- * with the default executor) is not implemented: their status says
- * DEGRADED with no instances while instances are wanted.
+ * api_pods: /v2/pods. Definitions are validated (pod_parse.c), versioned
+ * and deployed like apps: POST/PUT plan StartPod/ScalePod/RestartPod,
+ * DELETE plans StopPod (202). ::status serves PodStatus (pod_status.c),
+ * ::instances kills instances (they are replaced unless the pod shrank),
+ * ::versions lists the stored version.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,79 +13,6 @@
 #include "dcos/log.h"
 
 #include "marathon.h"
-
-static json_t *
-pod_parse(const json_t *doc, const char *id_hint, char *id, size_t size,
-    struct json_errs *e)
-{
-	const json_t *containers, *c, *scaling;
-	const char *raw = id_hint;
-	char err[512];
-	json_t *out;
-	size_t i;
-
-	if (!json_is_object(doc)) {
-		json_errs_add(e, "", "error.expected.jsobject");
-		return NULL;
-	}
-	if (raw == NULL && json_get_str(doc, "", "id", JF_REQUIRED, &raw, e) != 1)
-		return NULL;
-	if (pathid_canonical(raw, "/", false, id, size, err, sizeof(err)) == -1) {
-		json_errs_add(e, "/id", "%s", err);
-		return NULL;
-	}
-	if (json_get_array(doc, "", "containers", JF_REQUIRED, &containers, e) ==
-	    1) {
-		if (json_array_size(containers) == 0)
-			json_errs_add(e, "/containers", "must not be empty");
-		json_array_foreach(containers, i, c) {
-			char path[JSON_PATH_MAX], rp[JSON_PATH_MAX];
-			const json_t *res;
-			const char *name;
-			double d;
-
-			json_path_index(path, sizeof(path), "/containers", i);
-			if (!json_is_object(c)) {
-				json_errs_add(e, path, "error.expected.jsobject");
-				continue;
-			}
-			json_get_str(c, path, "name", JF_REQUIRED | JF_NONEMPTY, &name, e);
-			if (json_get_object(c, path, "resources", JF_REQUIRED, &res,
-			    e) == 1) {
-				json_path_key(rp, sizeof(rp), path, "resources");
-				json_get_double(res, rp, "cpus", 0, 0.001, 1e9, &d, e);
-				json_get_double(res, rp, "mem", 0, 0, 1e12, &d, e);
-				json_get_double(res, rp, "disk", 0, 0, 1e12, &d, e);
-			}
-		}
-	}
-	if (json_get_object(doc, "", "scaling", 0, &scaling, e) == 1) {
-		json_int_t n;
-		const char *kind = "fixed";
-
-		json_get_int(scaling, "/scaling", "instances", 0, 0, 1 << 30, &n, e);
-		if (json_get_str(scaling, "/scaling", "kind", 0, &kind, e) == 1 &&
-		    strcmp(kind, "fixed") != 0)
-			json_errs_add(e, "/scaling/kind", "is not one of (fixed)");
-	}
-	if (json_errs_count(e))
-		return NULL;
-	out = json_deep_copy(doc);
-	json_object_set_new(out, "id", json_string(id));
-	return out;
-}
-
-static json_t *
-pod_status(struct marathon *m, const struct pod *p)
-{
-	char ts[VERSION_LEN];
-
-	util_iso8601(clock_wall(), ts);
-	return json_pack("{s:s, s:O, s:s, s:s, s:[], s:[], s:s, s:s}", "id",
-	    p->id, "spec", p->def, "status", p->instances > 0 ? "DEGRADED" :
-	    "STABLE", "statusSince", p->version, "instances",
-	    "terminationHistory", "lastUpdated", ts, "lastChanged", p->version);
-}
 
 static void
 list_pods(struct marathon *m, struct http_req *req)
@@ -97,70 +24,162 @@ list_pods(struct marathon *m, struct http_req *req)
 	http_reply_json(req, 200, arr);
 }
 
-struct pod_body {
-	json_t *def;
-};
-
 static json_t *
 pod_body(struct marathon *m, const struct deployment *d, void *arg)
 {
-	return json_incref(((struct pod_body *)arg)->def);
+	return json_incref(((struct pod *)arg)->def);
 }
 
 static void
 write_pod(struct marathon *m, struct http_req *req, const char *path_id)
 {
-	json_t *body = http_req_json(req), *def;
-	char id[PATHID_MAX], version[VERSION_LEN];
+	json_t *body = http_req_json(req);
+	char version[VERSION_LEN], location[PATHID_MAX + 16];
 	struct change_opts o = { .version = version, .body_fn = pod_body };
-	struct pod_body pb;
 	struct json_errs e;
 	struct root *target;
-	struct pod *p;
-	bool exists;
+	struct pod *p, *old;
 
 	if (body == NULL)
 		return;
 	json_errs_init(&e);
-	def = pod_parse(body, path_id, id, sizeof(id), &e);
+	p = pod_parse(body, path_id, &e);
 	json_decref(body);
-	if (def == NULL) {
+	if (p == NULL) {
 		api_reply_invalid(req, &e);
 		json_errs_free(&e);
 		return;
 	}
 	json_errs_free(&e);
-	exists = root_pod(m->st->root, id) != NULL;
-	if (path_id == NULL && exists) {
-		json_decref(def);
-		http_reply_error(req, 409, "Pod %s already exists", id);
+	old = root_pod(m->st->root, p->id);
+	if (path_id == NULL && old) {
+		http_reply_error(req, 409, "Pod %s already exists", p->id);
+		pod_unref(p);
 		return;
 	}
 	util_version_next(version);
-	json_object_set_new(def, "version", json_string(version));
-	p = xcalloc(1, sizeof(*p));
-	p->refs = 1;
-	p->id = xstrdup(id);
-	p->def = def;
-	p->instances = (int)json_num_or(json_object_get(def, "scaling"),
-	    "instances", 1);
-	snprintf(p->version, sizeof(p->version), "%s", version);
-	pb.def = def;
-	o.arg = &pb;
-	o.status = exists ? 200 : 201;
+	pod_stamp(p, old, version);
+	o.arg = p;
+	o.status = old ? 200 : 201;
 	o.force = api_flag(req, "force", false);
+	if (old == NULL) {
+		snprintf(location, sizeof(location), "/v2/pods%s", p->id);
+		o.location = location;
+	}
 	target = root_copy(m->st->root);
+	p->refs++;  /* one for the root, one for the reply */
 	root_put_pod(target, p);
 	change_submit(m, req, target, &o);
-	events_publish(m, exists ? "pod_updated_event" : "pod_created_event",
-	    json_pack("{s:s, s:s}", "clientIp", http_req_peer(req), "uri",
-	    http_req_path(req)));
+	events_publish(m, o.status == 201 ? "pod_created_event" :
+	    "pod_updated_event", json_pack("{s:s, s:s}", "clientIp",
+	    http_req_peer(req), "uri", http_req_path(req)));
+	pod_unref(p);
 }
 
 static void
 post_pod(struct marathon *m, struct http_req *req)
 {
 	write_pod(m, req, NULL);
+}
+
+static void
+delete_pod(struct marathon *m, struct http_req *req, const char *id)
+{
+	char version[VERSION_LEN];
+	struct change_opts o = { .version = version, .status = 202 };
+	struct root *target = root_copy(m->st->root);
+
+	util_version_next(version);
+	o.force = api_flag(req, "force", false);
+	root_del_pod(target, id);
+	events_publish(m, "pod_deleted_event", json_pack("{s:s, s:s}",
+	    "clientIp", http_req_peer(req), "uri", http_req_path(req)));
+	change_submit(m, req, target, &o);
+}
+
+static struct instance *
+find_instance(struct marathon *m, const char *pod_id, const char *id)
+{
+	struct instance *i = smap_get(&m->st->instances, id);
+
+	if (i == NULL || i->ntasks == 0 || strcmp(i->app_id, pod_id) != 0 ||
+	    !instance_active(i))
+		return NULL;
+	return i;
+}
+
+/* Kills the instance (it is replaced: the pod keeps its size); wipe
+ * forgets it at once. Returns its status as it was. */
+static json_t *
+kill_instance(struct marathon *m, struct http_req *req, const struct pod *p,
+    struct instance *i)
+{
+	json_t *st = pod_instance_json(p->app, i);
+
+	log_info("killing instance %s of pod %s at the user's request", i->id,
+	    p->id);
+	sched_kill(m, i, KILL_USER);
+	if (api_flag(req, "wipe", false)) {
+		i->wipe = true;
+		state_del_instance(m->st, i);
+	}
+	return st;
+}
+
+/* DELETE {id}::instances/{instanceId}, or ::instances with a JSON array
+ * of instance ids */
+static void
+kill_instances(struct marathon *m, struct http_req *req, const struct pod *p,
+    const char *which)
+{
+	json_t *body, *out, *v;
+	size_t k;
+
+	if (which) {
+		struct instance *i = find_instance(m, p->id, which);
+
+		if (i == NULL) {
+			http_reply_error(req, 404, "No instance with ID %s in pod %s",
+			    which, p->id);
+			return;
+		}
+		http_reply_json(req, 200, kill_instance(m, req, p, i));
+		engine_kick(m);
+		return;
+	}
+	if ((body = http_req_json(req)) == NULL)
+		return;
+	if (!json_is_array(body)) {
+		struct json_errs e;
+
+		json_errs_init(&e);
+		json_errs_add(&e, "", "error.expected.jsarray");
+		api_reply_invalid(req, &e);
+		json_errs_free(&e);
+		json_decref(body);
+		return;
+	}
+	out = json_array();
+	json_array_foreach(body, k, v) {
+		struct instance *i = json_is_string(v) ? find_instance(m, p->id,
+		    json_string_value(v)) : NULL;
+
+		if (i)
+			json_array_append_new(out, kill_instance(m, req, p, i));
+	}
+	json_decref(body);
+	http_reply_json(req, 200, out);
+	engine_kick(m);
+}
+
+static void
+all_status(struct marathon *m, struct http_req *req)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < m->st->root->npods; i++)
+		json_array_append_new(arr, pod_status_json(m, m->st->root->pods[i]));
+	http_reply_json(req, 200, arr);
 }
 
 /* "/v2/pods/<id>[::status|::versions[/v]|::instances[/i]]" */
@@ -176,12 +195,7 @@ pod_path(struct marathon *m, struct http_req *req)
 	snprintf(idtext, sizeof(idtext), "%.*s", suffix ? (int)(suffix - raw) :
 	    (int)strlen(raw), raw);
 	if (suffix && idtext[0] == '\0' && strcmp(suffix, "::status") == 0) {
-		json_t *arr = json_array();
-
-		for (size_t i = 0; i < m->st->root->npods; i++)
-			json_array_append_new(arr, pod_status(m,
-			    m->st->root->pods[i]));
-		http_reply_json(req, 200, arr);
+		all_status(m, req);
 		return;
 	}
 	if (pathid_canonical(idtext, "/", false, id, sizeof(id), err,
@@ -197,32 +211,29 @@ pod_path(struct marathon *m, struct http_req *req)
 		http_reply_error(req, 404, "Pod '%s' does not exist", id);
 		return;
 	}
-	if (suffix == NULL && strcmp(method, "GET") == 0) {
+	if (suffix == NULL && strcmp(method, "GET") == 0)
 		http_reply_json(req, 200, json_incref(p->def));
-	} else if (suffix == NULL && strcmp(method, "DELETE") == 0) {
-		char version[VERSION_LEN];
-		struct change_opts o = { .version = version, .status = 202 };
-		struct root *target = root_copy(m->st->root);
-
-		util_version_next(version);
-		o.force = api_flag(req, "force", false);
-		root_del_pod(target, id);
-		change_submit(m, req, target, &o);
-		events_publish(m, "pod_deleted_event", json_pack("{s:s, s:s}",
-		    "clientIp", http_req_peer(req), "uri", http_req_path(req)));
-	} else if (suffix && strcmp(suffix, "::status") == 0) {
-		http_reply_json(req, 200, pod_status(m, p));
-	} else if (suffix && strncmp(suffix, "::versions", 10) == 0) {
-		if (suffix[10] == '/')
+	else if (suffix == NULL && strcmp(method, "DELETE") == 0)
+		delete_pod(m, req, id);
+	else if (suffix && strcmp(suffix, "::status") == 0 &&
+	    strcmp(method, "GET") == 0)
+		http_reply_json(req, 200, pod_status_json(m, p));
+	else if (suffix && strncmp(suffix, "::versions", 10) == 0 &&
+	    strcmp(method, "GET") == 0) {
+		if (suffix[10] == '/' && strcmp(suffix + 11, p->version) != 0)
+			http_reply_error(req, 404, "Pod '%s' has no version %s", id,
+			    suffix + 11);
+		else if (suffix[10] == '/')
 			http_reply_json(req, 200, json_incref(p->def));
 		else
 			http_reply_json(req, 200, json_pack("[s]", p->version));
-	} else if (suffix && strncmp(suffix, "::instances", 11) == 0) {
-		http_reply_error(req, 404, "Pod '%s' has no such instance", id);
-	} else {
-		http_reply_error(req, 404, "no such endpoint: %s",
+	} else if (suffix && strcmp(method, "DELETE") == 0 &&
+	    strncmp(suffix, "::instances", 11) == 0 && (suffix[11] == '\0' ||
+	    suffix[11] == '/'))
+		kill_instances(m, req, p, suffix[11] == '/' ? suffix + 12 : NULL);
+	else
+		http_reply_error(req, 404, "no such endpoint: %s %s", method,
 		    http_req_path(req));
-	}
 }
 
 void

@@ -100,6 +100,8 @@ list_tasks(struct marathon *m, struct http_req *req)
 	while (smap_next(&m->st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
+		if (rt->app && rt->app->pod)
+			continue; /* apps only, as Marathon lists them */
 		for (size_t k = 0; k < rt->ninst; k++)
 			if (instance_active(rt->inst[k]) &&
 			    status_wanted(req, rt->inst[k]))
@@ -272,7 +274,7 @@ delete_tasks(struct marathon *m, struct http_req *req)
 		struct instance *i = json_is_string(t) ? smap_get(&m->st->instances,
 		    json_string_value(t)) : NULL;
 
-		if (i && instance_active(i))
+		if (i && instance_active(i) && i->ntasks == 0) /* pods: ::instances */
 			v[n++] = i;
 	}
 	json_decref(body);

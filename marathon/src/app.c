@@ -116,6 +116,7 @@ app_destroy(struct app *a)
 	}
 	free(a->rcs);
 	json_decref(a->residency);
+	pod_spec_free(a->pod);
 	json_decref(a->json_cache);
 	free(a->text_cache);
 	free(a);
@@ -143,6 +144,7 @@ app_clone(const struct app *src)
 	a->ports = NULL;
 	a->hcs = NULL;
 	a->rcs = NULL;
+	a->pod = NULL;  /* pods are never cloned: only apps are */
 	a->refs = 1;
 	a->id = xstrdup(src->id);
 	a->cmd = xstrdup(src->cmd);

@@ -191,12 +191,20 @@ change_submit(struct marathon *m, struct http_req *req, struct root *target,
 		}
 	}
 	for (size_t k = 0; k < d->naffected_pods; k++) {
-		struct pod *pod = root_pod(target, d->affected_pods[k]);
+		struct app_rt *rt = state_rt(st, d->affected_pods[k], true);
+		struct pod *pod = d->target_pods[k];
 
-		if (pod)
+		if (pod) {
+			app_unref(rt->app);
+			rt->app = app_ref(pod->app);
+			rt->removed = false;
+			rt->backoff = 0;
+			rt->delay_until = 0;
 			tx_put_pod(tx, pod);
-		else
+		} else {
+			rt->removed = true;
 			tx_del_pod(tx, d->affected_pods[k]);
+		}
 	}
 	tx_put_groups(tx, target);
 	tx_put_deployment(tx, d);

@@ -428,8 +428,7 @@ engine_tick(struct marathon *m)
 	}
 	for (size_t k = 0; k < nexp; k++) {
 		log_info("expunging unreachable instance %s", expunge[k]->id);
-		if (mesos_subscribed(st->mesos))
-			mesos_kill(st->mesos, expunge[k]->id, expunge[k]->agent_id, -1);
+		sched_kill_tasks(m, expunge[k], -1);
 		state_del_instance(st, expunge[k]);
 	}
 	free(expunge);

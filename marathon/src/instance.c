@@ -2,7 +2,9 @@
  * instance: one instance of an app, i.e. one Mesos task: where it runs,
  * its ports, its state as Mesos last reported it, its health and
  * readiness, and whether we asked Mesos to kill it. Rendered as the task
- * JSON of /v2/tasks and kept in the store in a compact form.
+ * JSON of /v2/tasks and kept in the store in a compact form. A pod
+ * instance is one task group: one task per container, its state the
+ * containers' together (instance_pod_state).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +95,91 @@ instance_free(struct instance *i)
 	free_checks(i);
 	json_decref(i->readiness_last);
 	free(i->message);
+	for (size_t k = 0; k < i->ntasks; k++) {
+		free(i->tasks[k].id);
+		free(i->tasks[k].name);
+		free(i->tasks[k].ports);
+		free(i->tasks[k].message);
+	}
+	free(i->tasks);
 	free(i);
+}
+
+struct instance_task *
+instance_task(const struct instance *i, const char *task_id)
+{
+	for (size_t k = 0; k < i->ntasks; k++)
+		if (strcmp(i->tasks[k].id, task_id) == 0)
+			return &i->tasks[k];
+	return NULL;
+}
+
+/* how far along a live container is: the instance is as far as its least
+ * advanced container */
+static int
+progress(int state)
+{
+	switch (state) {
+	case TASK_UNREACHABLE: return 0;
+	case TASK_KILLING: return 1;
+	case TASK_STAGING: return 2;
+	case TASK_STARTING: return 3;
+	default: return 4;   /* TASK_RUNNING */
+	}
+}
+
+int
+instance_pod_state(const struct instance *i)
+{
+	int live = -1;
+	bool all_finished = true;
+
+	for (size_t k = 0; k < i->ntasks; k++) {
+		int s = i->tasks[k].state;
+
+		if (task_state_terminal(s) && s != TASK_FINISHED)
+			return s;
+		if (s == TASK_FINISHED)
+			continue;
+		all_finished = false;
+		if (live < 0 || progress(s) < progress(live))
+			live = s;
+	}
+	if (all_finished && i->ntasks)
+		return TASK_FINISHED;
+	return live < 0 ? TASK_STAGING : live;
+}
+
+/* A pod instance's health: 1 when every container with a check is
+ * healthy, 0 when one is not, -1 without a verdict (or checks). */
+static int
+pod_health(const struct instance *i, const struct app *a)
+{
+	int verdict = -1;
+
+	for (size_t k = 0; k < i->ntasks; k++) {
+		const struct pod_container *c = pod_container_of(a->pod,
+		    i->tasks[k].id);
+
+		if (c == NULL || c->hc == NULL || i->tasks[k].state == TASK_FINISHED)
+			continue;
+		if (i->tasks[k].healthy == 0)
+			return 0;
+		if (i->tasks[k].healthy < 0)
+			verdict = -2;
+		else if (verdict == -1)
+			verdict = 1;
+	}
+	return verdict == -2 ? -1 : verdict;
+}
+
+static bool
+pod_has_checks(const struct app *a)
+{
+	for (size_t k = 0; k < a->pod->ncontainers; k++)
+		if (a->pod->containers[k].hc)
+			return true;
+	return false;
 }
 
 void
@@ -117,6 +203,8 @@ instance_health(const struct instance *i, const struct app *a)
 {
 	bool any = false;
 
+	if (a && a->pod)
+		return pod_health(i, a);
 	if (a == NULL || a->nhcs == 0)
 		return -1;
 	for (size_t k = 0; k < a->nhcs && k < i->nhc; k++) {
@@ -143,6 +231,8 @@ instance_ready(const struct instance *i, const struct app *a)
 {
 	if (i->state != TASK_RUNNING || i->kill != KILL_NONE)
 		return false;
+	if (a && a->pod)
+		return !pod_has_checks(a) || pod_health(i, a) == 1;
 	if (a && a->nhcs && instance_health(i, a) != 1)
 		return false;
 	if (a && a->nrcs && i->ready != 1)
@@ -245,9 +335,57 @@ instance_to_text(const struct instance *i)
 	    "staged", i->staged_at, "started", i->started_at,
 	    "unreachable", i->unreachable_since, "kill", (int)i->kill,
 	    "healthy", i->mesos_healthy, "wipe", i->wipe);
+	json_object_set_new(o, "since", json_real(i->since));
+	if (i->ntasks) {
+		json_t *tasks = json_array();
+
+		for (size_t k = 0; k < i->ntasks; k++) {
+			const struct instance_task *t = &i->tasks[k];
+			json_t *tp = json_array();
+
+			for (size_t n = 0; n < t->nports; n++)
+				json_array_append_new(tp, json_integer(t->ports[n]));
+			json_array_append_new(tasks, json_pack("{s:s, s:s, s:s, s:i, "
+			    "s:o, s:f, s:f}", "id", t->id, "name", t->name, "state",
+			    task_state_name(t->state), "healthy", t->healthy, "ports",
+			    tp, "since", t->since, "started", t->started_at));
+		}
+		json_object_set_new(o, "tasks", tasks);
+	}
 	text = json_compact(o);
 	json_decref(o);
 	return text;
+}
+
+static void
+tasks_from_json(struct instance *i, const json_t *arr)
+{
+	const json_t *t, *p;
+	size_t k, n;
+
+	if (json_array_size(arr) == 0)
+		return;
+	i->tasks = xcalloc(json_array_size(arr), sizeof(*i->tasks));
+	json_array_foreach(arr, k, t) {
+		struct instance_task *it = &i->tasks[i->ntasks];
+
+		if (!json_is_string(json_object_get(t, "id")))
+			continue;
+		it->id = xstrdup(json_str_or(t, "id", ""));
+		it->name = xstrdup(json_str_or(t, "name", ""));
+		it->state = task_state_parse(json_str_or(t, "state", ""));
+		if (it->state < 0)
+			it->state = TASK_STAGING;
+		it->healthy = (int)json_num_or(t, "healthy", -1);
+		it->since = json_num_or(t, "since", 0);
+		it->started_at = json_num_or(t, "started", 0);
+		p = json_object_get(t, "ports");
+		it->ports = xcalloc(json_array_size(p) + 1, sizeof(int));
+		for (n = 0; n < json_array_size(p); n++)
+			it->ports[it->nports++] = (int)json_integer_value(
+			    json_array_get(p, n));
+		i->ntasks++;
+	}
 }
 
 struct instance *
@@ -305,6 +443,8 @@ instance_from_text(const char *text)
 	i->kill = (enum kill_reason)json_num_or(o, "kill", 0);
 	i->mesos_healthy = (int)json_num_or(o, "healthy", -1);
 	i->wipe = json_is_true(json_object_get(o, "wipe"));
+	i->since = json_num_or(o, "since", 0);
+	tasks_from_json(i, json_object_get(o, "tasks"));
 	json_decref(o);
 	return i;
 }

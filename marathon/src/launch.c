@@ -23,9 +23,9 @@ role_accepted(const char *role, char *const *roles, size_t nroles)
 	return strv_has(roles, nroles, role);
 }
 
-/* Takes `need` of a scalar from the accepted roles of remaining. */
-static bool
-take_scalar(const struct resources *remaining, const char *name, double need,
+bool
+launch_take_scalar(const struct resources *remaining, const char *name,
+    double need,
     char *const *roles, size_t nroles, struct resources *taken)
 {
 	double left = need;
@@ -67,9 +67,8 @@ taken_has(const struct resources *taken, uint64_t p)
 	return false;
 }
 
-/* One host port: `want`, or any free one when want is 0. */
-static bool
-take_port(const struct resources *remaining, uint64_t want,
+bool
+launch_take_port(const struct resources *remaining, uint64_t want,
     char *const *roles, size_t nroles, struct resources *taken, int *port)
 {
 	for (size_t i = 0; i < remaining->n; i++) {
@@ -115,7 +114,8 @@ take_ports(const struct resources *remaining, const struct app *a,
 			continue; /* container port only */
 		else
 			want = (uint64_t)pd->host_port;
-		if (!take_port(remaining, want, roles, nroles, taken, &ports[got]))
+		if (!launch_take_port(remaining, want, roles, nroles, taken,
+		    &ports[got]))
 			return false;
 		got++;
 	}
@@ -128,19 +128,23 @@ launch_fit(const struct app *a, char *const *roles, size_t nroles,
     enum reject *why)
 {
 	resources_init(taken);
-	if (!take_scalar(remaining, "cpus", a->cpus, roles, nroles, taken)) {
+	if (!launch_take_scalar(remaining, "cpus", a->cpus, roles, nroles,
+	    taken)) {
 		*why = REJECT_CPUS;
 		goto fail;
 	}
-	if (!take_scalar(remaining, "mem", a->mem, roles, nroles, taken)) {
+	if (!launch_take_scalar(remaining, "mem", a->mem, roles, nroles,
+	    taken)) {
 		*why = REJECT_MEM;
 		goto fail;
 	}
-	if (!take_scalar(remaining, "disk", a->disk, roles, nroles, taken)) {
+	if (!launch_take_scalar(remaining, "disk", a->disk, roles, nroles,
+	    taken)) {
 		*why = REJECT_DISK;
 		goto fail;
 	}
-	if (!take_scalar(remaining, "gpus", a->gpus, roles, nroles, taken)) {
+	if (!launch_take_scalar(remaining, "gpus", a->gpus, roles, nroles,
+	    taken)) {
 		*why = REJECT_GPUS;
 		goto fail;
 	}
@@ -182,4 +186,18 @@ launch_constraints_ok(const struct app *a, const struct constraint_agent *ag,
 	}
 	free(placed);
 	return ok;
+}
+
+/* v1 resources of a task in the pre-reservation-refinement format our
+ * offers come in (Marathon 1.6 is not RESERVATION_REFINEMENT capable):
+ * "role" names the reservation, no "reservations" array. */
+json_t *
+launch_v1_resources(const struct resources *r)
+{
+	json_t *arr = resources_to_v1(r, NULL), *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o)
+		json_object_del(o, "reservations");
+	return arr;
 }

@@ -232,6 +232,7 @@ struct app {
 	int inactive_after, expunge_after;
 	json_t *residency;         /* opaque; NULL when none */
 	int tty;                   /* -1 unset, 0, 1 */
+	struct pod_spec *pod;      /* a pod's run spec (owned); NULL for apps */
 	char version[VERSION_LEN];
 	char last_scaling_at[VERSION_LEN];
 	char last_config_change_at[VERSION_LEN];
@@ -305,6 +306,71 @@ char *app_to_text(const struct app *a);    /* compact; caller frees */
 bool app_config_differs(const struct app *a, const struct app *b);
 json_t *hc_to_json(const struct health_check *hc);
 
+/* --- pod.c, pod_parse.c: pods (the containers of one run spec) --- */
+
+struct pod_endpoint {
+	char *name;
+	int container_port;        /* -1 when absent */
+	int host_port;             /* -1: none; 0: any free one */
+	char **protocols;          /* "tcp", "udp" */
+	size_t nprotocols;
+	struct kvlist labels;
+};
+
+struct pod_container {
+	char *name;
+	double cpus, mem, disk;
+	int gpus;
+	char *shell;               /* exec.command.shell, or */
+	char **argv;               /* exec.command.argv */
+	size_t nargv;
+	struct env_var *env;
+	size_t nenv;
+	struct kvlist labels;
+	char *user;
+	char *image;               /* image.id (kind DOCKER) */
+	struct pod_endpoint *eps;
+	size_t neps;
+	struct fetch_uri *artifacts;
+	size_t nartifacts;
+	struct health_check *hc;   /* MESOS_HTTP(S), MESOS_TCP, COMMAND */
+	char *hc_endpoint;         /* the endpoint an HTTP/TCP check uses */
+	char **hc_argv;            /* a COMMAND check given as argv */
+	size_t hc_nargv;
+	double kill_grace;         /* lifecycle.killGracePeriodSeconds; -1 */
+};
+
+/* What a pod adds to its run spec (struct app): the containers, the
+ * default executor's resources and the networking mode. */
+struct pod_spec {
+	struct pod_container *containers;
+	size_t ncontainers;
+	double exec_cpus, exec_mem, exec_disk;
+	bool host_network;
+};
+
+/* Parses and validates a pod definition (the API edge): id_hint is the id
+ * of the path (PUT) or NULL. Every problem is recorded in e under its
+ * JSON path; returns NULL then. The result has no version yet. */
+struct pod *pod_parse(const json_t *doc, const char *id_hint,
+    struct json_errs *e);
+/* A pod read back from the store (text: pod_to_store); NULL when it does
+ * not parse. */
+struct pod *pod_from_store(const char *text);
+/* {"def": ..., "lastConfigChangeAt": ..., "lastScalingAt": ...}; caller
+ * frees */
+char *pod_to_store(const struct pod *p);
+/* Versions p against the pod it replaces (NULL when new). */
+void pod_stamp(struct pod *p, const struct pod *old, const char *version);
+void pod_spec_free(struct pod_spec *s);
+/* Host ports one instance needs (endpoints with a host port). */
+size_t pod_host_ports(const struct pod_spec *s);
+/* "<safe>.instance-<uuid>" -> "instance-<safe>.<uuid>" */
+void pod_executor_id(const char *instance_id, char *out, size_t size);
+/* The container of a pod task id ("<instance>.<name>"), or NULL. */
+const struct pod_container *pod_container_of(const struct pod_spec *s,
+    const char *task_id);
+
 /* --- root.c: the root group (apps, explicit groups, pods) --- */
 
 struct group {
@@ -314,12 +380,15 @@ struct group {
 	char version[VERSION_LEN];
 };
 
+/* A pod in the root group: its definition as served, and the run spec
+ * the scheduler works with (an app whose pod member holds the containers). */
 struct pod {
 	int refs;
 	char *id;
-	json_t *def;       /* validated definition, with version */
+	json_t *def;       /* normalized definition, with version */
 	int instances;
 	char version[VERSION_LEN];
+	struct app *app;   /* the run spec (a reference) */
 };
 
 struct root {
@@ -372,7 +441,8 @@ enum action_type { ACT_START, ACT_SCALE, ACT_RESTART, ACT_STOP };
 
 struct action {
 	enum action_type type;
-	char *app_id;
+	char *app_id;            /* or the pod id */
+	bool pod;                /* StartPod, ScalePod, RestartPod, StopPod */
 	int scale_to;            /* START and SCALE */
 	bool done;
 };
@@ -394,6 +464,8 @@ struct deployment {
 	struct app **target;     /* per affected app; NULL when removed */
 	char **affected_pods;
 	size_t naffected_pods;
+	struct pod **orig_pods;  /* per affected pod; NULL when new */
+	struct pod **target_pods;  /* per affected pod; NULL when removed */
 	bool reverts;            /* a rollback of another deployment */
 };
 
@@ -474,6 +546,21 @@ struct instance {
 	double kill_sent;          /* monotonic, of the last KILL */
 	bool wipe;                 /* expunge without a replacement */
 	char *message;             /* of the last status */
+	double since;              /* wall clock of the last state change */
+	struct instance_task *tasks;   /* a pod instance: one per container */
+	size_t ntasks;
+};
+
+/* One container of a pod instance: one Mesos task of its task group. */
+struct instance_task {
+	char *id;                  /* "<instance id>.<container name>" */
+	char *name;                /* the container name */
+	int state;                 /* enum task_state */
+	int healthy;               /* TaskStatus.healthy: -1 unknown */
+	int *ports;                /* host ports of its endpoints */
+	size_t nports;
+	double since, started_at;  /* wall clock */
+	char *message;
 };
 
 struct instance *instance_new(const char *task_id, const char *app_id);
@@ -490,6 +577,13 @@ char *instance_to_text(const struct instance *i);
 struct instance *instance_from_text(const char *text);
 /* Sizes the health check results to the app's checks. */
 void instance_fit_checks(struct instance *i, const struct app *a);
+/* The container task of a pod instance, or NULL. */
+struct instance_task *instance_task(const struct instance *i,
+    const char *task_id);
+/* A pod instance's state from its containers' (Marathon's instance
+ * condition): a failed container fails it, all finished finish it;
+ * otherwise the least advanced container's state. */
+int instance_pod_state(const struct instance *i);
 
 /* --- the daemon --- */
 
@@ -524,7 +618,7 @@ struct app_rt {
 	struct {
 		char *task_id, *message, *state, *host, *agent_id;
 		char version[VERSION_LEN];
-		double at;
+		double at, started;
 	} failure;
 	/* processedOffersSummary */
 	struct {
@@ -546,7 +640,8 @@ struct state {
 	struct deployment **deps;
 	size_t ndeps;
 	struct smap apps;          /* app id -> struct app_rt */
-	struct smap instances;     /* task id -> struct instance */
+	struct smap instances;     /* instance id (app: task id) -> instance */
+	struct smap tasks;         /* pod task id -> its instance */
 	char framework_id[128];
 	struct mesos *mesos;
 	struct health *health;
@@ -597,6 +692,8 @@ struct state *state_new(void);
 void state_free(struct state *st);
 struct app_rt *state_rt(struct state *st, const char *app_id, bool create);
 void state_add_instance(struct state *st, struct instance *i);
+/* The instance a Mesos task id belongs to (app task or pod container). */
+struct instance *state_find_task(const struct state *st, const char *task_id);
 /* Unlinks and frees the instance. */
 void state_del_instance(struct state *st, struct instance *i);
 struct deployment *state_deployment(const struct state *st, const char *id);
@@ -657,6 +754,52 @@ int launch_fit(const struct app *a, char *const *roles, size_t nroles,
 bool launch_constraints_ok(const struct app *a,
     const struct constraint_agent *agent, struct instance *const *inst,
     size_t ninst);
+/* Adds `need` of a scalar from the accepted roles of remaining to taken;
+ * false when remaining does not hold that much. */
+bool launch_take_scalar(const struct resources *remaining, const char *name,
+    double need, char *const *roles, size_t nroles, struct resources *taken);
+/* Adds one host port (want, or any free one when 0) to taken. */
+bool launch_take_port(const struct resources *remaining, uint64_t want,
+    char *const *roles, size_t nroles, struct resources *taken, int *port);
+/* v1 resources of a task as our offers come (role names the reservation,
+ * no "reservations"); new reference */
+json_t *launch_v1_resources(const struct resources *r);
+
+/* --- pod_launch.c: a pod instance as one LAUNCH_GROUP --- */
+
+/* Where one instance of a pod goes in an offer. */
+struct pod_fit {
+	struct resources exec;     /* the executor's, with every host port */
+	struct resources *cont;    /* per container */
+	size_t ncont;
+	struct resources total;    /* all of it, to take from the offer */
+	int *ports;                /* host ports, in endpoint order */
+	size_t nports;
+};
+
+/* Fits the executor and every container of pod a (all or nothing) into
+ * remaining. 0, or -1 with the reason. fit is always to be cleared. */
+int pod_fit(const struct app *a, char *const *roles, size_t nroles,
+    const struct resources *remaining, struct pod_fit *fit,
+    enum reject *why);
+void pod_fit_clear(struct pod_fit *fit);
+/* Gives the new instance i its container tasks and their ports. */
+void pod_instance_tasks(struct instance *i, const struct app *a,
+    const struct pod_fit *fit);
+/* The LAUNCH_GROUP operation for i (new reference). */
+json_t *pod_launch_group(struct marathon *m, const struct app *a,
+    const struct instance *i, const struct pod_fit *fit);
+
+/* --- pod_status.c: PodStatus --- */
+
+/* The PodStatus of /v2/pods/{id}::status (new reference). */
+json_t *pod_status_json(struct marathon *m, const struct pod *p);
+/* The PodInstanceStatus of one instance (new reference). */
+json_t *pod_instance_json(const struct app *a, const struct instance *i);
+/* A pod container's status update: the container, then the instance's
+ * state from its containers. Returns that instance state. */
+int pod_task_update(struct instance *i, struct instance_task *t, int state,
+    const char *message, const json_t *healthy);
 
 /* --- taskinfo.c --- */
 
@@ -664,6 +807,10 @@ bool launch_constraints_ok(const struct app *a,
  * v1 resources. New reference. */
 json_t *taskinfo_build(struct marathon *m, const struct app *a,
     const struct instance *inst, const json_t *resources);
+/* Sets name=value in an Environment.variables array (later wins). */
+void taskinfo_env_add(json_t *vars, const char *name, const char *value);
+/* {"labels": [{"key", "value"}]} (new reference) */
+json_t *taskinfo_labels(const struct kvlist *l);
 
 /* --- deploy.c: the reconcile engine --- */
 
@@ -688,6 +835,10 @@ void sched_offers(struct marathon *m, const json_t *offers);
 void sched_update(struct marathon *m, const json_t *status);
 /* Asks Mesos to kill an instance (retried by the housekeeping tick). */
 void sched_kill(struct marathon *m, struct instance *i, enum kill_reason why);
+/* KILLs the instance's task, or each live container task of a pod
+ * instance (grace -1: the task's own). */
+void sched_kill_tasks(struct marathon *m, const struct instance *i,
+    double grace);
 /* Explicit reconciliation of every known task, then implicit. */
 void sched_reconcile(struct marathon *m);
 /* Delays the app's next launch (backoffSeconds x backoffFactor^n). */

@@ -2,13 +2,15 @@
  * offers: one OFFERS event. The apps waiting for instances are placed on
  * the offers (launch.c decides what fits); the new instances are written
  * to the store in one transaction, and only when it has committed do the
- * ACCEPTs (one LAUNCH per offer) go to the master. Unused offers are
- * declined at once with --decline_offer_duration; new demand REVIVEs.
+ * ACCEPTs (one LAUNCH per offer for app tasks, one LAUNCH_GROUP per pod
+ * instance) go to the master. Unused offers are declined at once with
+ * --decline_offer_duration; new demand REVIVEs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dcos/ids.h"
 #include "dcos/log.h"
 #include "dcos/offer.h"
 #include "dcos/store.h"
@@ -38,20 +40,6 @@ accepted_stored(struct marathon *m, bool ok, bool current, void *arg)
 	json_decref(acc->offer_ids);
 	json_decref(acc->operations);
 	free(acc);
-}
-
-/* v1 resources of a task in the pre-reservation-refinement format our
- * offers come in (Marathon 1.6 is not RESERVATION_REFINEMENT capable):
- * "role" names the reservation, no "reservations" array. */
-static json_t *
-task_resources(const struct resources *r)
-{
-	json_t *arr = resources_to_v1(r, NULL), *o;
-	size_t i;
-
-	json_array_foreach(arr, i, o)
-		json_object_del(o, "reservations");
-	return arr;
 }
 
 /* The apps that wait for offers, oldest demand first. */
@@ -99,15 +87,23 @@ split_roles(const char *spec, char ***roles, size_t *n)
 	free(copy);
 }
 
+/* A new instance of rt on the offer's agent (not yet in the state): a
+ * task id "<app>.<uuid>", or a pod instance id "<pod>.instance-<uuid>". */
 static struct instance *
 place(struct marathon *m, struct app_rt *rt, const struct offer *o,
     const struct constraint_agent *ag, const int *ports, size_t nports)
 {
 	const struct app *a = rt->app;
-	char tid[TASKID_MAX];
+	char tid[TASKID_MAX], safe[PATHID_MAX], uuid[UUID_STR_LEN];
 	struct instance *i;
 
-	pathid_new_task_id(a->id, tid, sizeof(tid));
+	if (a->pod) {
+		pathid_safe(a->id, safe, sizeof(safe));
+		ids_uuid1(uuid);
+		snprintf(tid, sizeof(tid), "%s.instance-%s", safe, uuid);
+	} else {
+		pathid_new_task_id(a->id, tid, sizeof(tid));
+	}
 	i = instance_new(tid, a->id);
 	memcpy(i->version, a->version, sizeof(i->version));
 	memcpy(i->config_version, a->last_config_change_at,
@@ -130,9 +126,8 @@ place(struct marathon *m, struct app_rt *rt, const struct offer *o,
 		memcpy(i->ports, ports, nports * sizeof(int));
 		i->nports = nports;
 	}
-	i->staged_at = clock_wall();
+	i->staged_at = i->since = clock_wall();
 	i->state = TASK_STAGING;
-	state_add_instance(m->st, i);
 	return i;
 }
 
@@ -143,7 +138,8 @@ struct slot {
 	char (*texts)[256];
 	struct constraint_agent ag;
 	struct resources remaining;
-	json_t *tasks;
+	json_t *tasks;         /* TaskInfos of one LAUNCH */
+	json_t *groups;        /* LAUNCH_GROUP operations (pods) */
 	struct store_tx *tx;
 	size_t placed;
 	bool full;
@@ -166,6 +162,7 @@ slot_init(struct slot *sl)
 		o->region : NULL, o->zone[0] ? o->zone : NULL, sl->attrs, o->attrs.n };
 	resources_copy(&sl->remaining, &o->res);
 	sl->tasks = json_array();
+	sl->groups = json_array();
 }
 
 static void
@@ -176,9 +173,45 @@ slot_free(struct slot *sl)
 	free(sl->attrs);
 	free(sl->texts);
 	json_decref(sl->tasks);
+	json_decref(sl->groups);
 	free(sl->tried);
 	if (sl->tx)
 		store_tx_free(sl->tx);
+}
+
+/* Stores the new instance with the slot's transaction. */
+static void
+placed(struct marathon *m, struct slot *sl, struct app_rt *rt,
+    struct instance *i)
+{
+	state_add_instance(m->st, i);
+	smap_del(&m->st->dirty, i->id);
+	if (sl->tx == NULL)
+		sl->tx = persist_tx(m);
+	tx_put_instance(sl->tx, i);
+	rt->to_launch--;
+	sl->placed++;
+}
+
+/* One pod instance: the whole group in this offer, or nothing. */
+static bool
+place_pod(struct marathon *m, struct slot *sl, struct app_rt *rt,
+    char *const *roles, size_t nroles, enum reject *why)
+{
+	struct pod_fit fit;
+	struct instance *i;
+
+	if (pod_fit(rt->app, roles, nroles, &sl->remaining, &fit, why) == -1 ||
+	    resources_subtract(&sl->remaining, &fit.total) == -1) {
+		pod_fit_clear(&fit);
+		return false;
+	}
+	i = place(m, rt, &sl->off, &sl->ag, fit.ports, fit.nports);
+	pod_instance_tasks(i, rt->app, &fit);
+	json_array_append_new(sl->groups, pod_launch_group(m, rt->app, i, &fit));
+	pod_fit_clear(&fit);
+	placed(m, sl, rt, i);
+	return true;
 }
 
 /* Tries to place one instance of rt on the slot; why says what did not
@@ -196,9 +229,17 @@ place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
 	struct instance *i;
 	json_t *res;
 
-	if (!launch_constraints_ok(a, &sl->ag, rt->inst, rt->ninst))
-		why = REJECT_CONSTRAINT;
-	else if (app_host_ports(a) > 64)
+	if (!launch_constraints_ok(a, &sl->ag, rt->inst, rt->ninst)) {
+		*out_why = REJECT_CONSTRAINT;
+		return false;
+	}
+	if (a->pod) {
+		if (place_pod(m, sl, rt, roles, nroles, &why))
+			return true;
+		*out_why = why == REJECT_COUNT ? REJECT_CPUS : why;
+		return false;
+	}
+	if (app_host_ports(a) > 64)
 		why = REJECT_PORTS;
 	else
 		launch_fit(a, roles, nroles, &sl->remaining, &taken, ports, &why);
@@ -211,16 +252,11 @@ place_one(struct marathon *m, struct slot *sl, struct app_rt *rt,
 		return false; /* cannot happen: taken came from remaining */
 	}
 	i = place(m, rt, &sl->off, &sl->ag, ports, app_host_ports(a));
-	res = task_resources(&taken);
+	res = launch_v1_resources(&taken);
 	json_array_append_new(sl->tasks, taskinfo_build(m, a, i, res));
 	json_decref(res);
 	resources_free(&taken);
-	smap_del(&m->st->dirty, i->id);
-	if (sl->tx == NULL)
-		sl->tx = persist_tx(m);
-	tx_put_instance(sl->tx, i);
-	rt->to_launch--;
-	sl->placed++;
+	placed(m, sl, rt, i);
 	return true;
 }
 
@@ -230,10 +266,14 @@ static void
 launch_offer(struct marathon *m, struct slot *sl)
 {
 	struct accepts *acc = xcalloc(1, sizeof(*acc));
+	json_t *ops = json_array();
 
+	if (json_array_size(sl->tasks))
+		json_array_append_new(ops, json_pack("{s:s, s:{s:O}}", "type",
+		    "LAUNCH", "launch", "task_infos", sl->tasks));
+	json_array_extend(ops, sl->groups);
 	acc->offer_ids = json_pack("[[{s:s}]]", "value", sl->off.id);
-	acc->operations = json_pack("[[{s:s, s:{s:O}}]]", "type", "LAUNCH",
-	    "launch", "task_infos", sl->tasks);
+	acc->operations = json_pack("[o]", ops);
 	acc->tasks = sl->placed;
 	persist_submit(m, sl->tx, accepted_stored, acc);
 	sl->tx = NULL;

@@ -9,7 +9,7 @@
  *   marathon_apps          the current definition of every app
  *   marathon_app_versions  up to --max_versions definitions per app
  *   marathon_groups        explicit groups (dependencies, version)
- *   marathon_pods          pod definitions
+ *   marathon_pods          pod definitions (with their config version)
  *   marathon_deployments   running deployments (plan, progress, originals)
  *   marathon_instances     every instance (task) and where it runs
  */
@@ -103,17 +103,14 @@ load_pods(struct marathon *m, struct state *st)
 	if (rows == NULL)
 		return -1;
 	for (size_t r = 0; r < rows->nrows; r++) {
-		struct pod *p = xcalloc(1, sizeof(*p));
+		struct pod *p = pod_from_store(store_rows_text(rows, r, 2));
 
-		p->refs = 1;
-		p->id = xstrdup(store_rows_text(rows, r, 0));
-		snprintf(p->version, sizeof(p->version), "%s",
-		    store_rows_text(rows, r, 1));
-		p->def = json_loads(store_rows_text(rows, r, 2), 0, NULL);
-		if (p->def == NULL)
-			p->def = json_object();
-		p->instances = (int)json_num_or(json_object_get(p->def, "scaling"),
-		    "instances", 1);
+		if (p == NULL) {
+			log_error("pod %s: the stored definition does not parse; "
+			    "skipped", store_rows_text(rows, r, 0));
+			continue;
+		}
+		state_rt(st, p->id, true)->app = app_ref(p->app);
 		root_put_pod(st->root, p);
 	}
 	store_rows_free(rows);
@@ -149,12 +146,20 @@ persist_load(struct marathon *m)
 
 		if (d == NULL)
 			continue;
-		/* apps being stopped are no longer in the root */
+		/* apps and pods being stopped are no longer in the root */
 		for (size_t k = 0; k < d->naffected; k++) {
 			struct app_rt *rt = state_rt(st, d->affected[k], true);
 
 			if (rt->app == NULL && d->orig[k]) {
 				rt->app = app_ref(d->orig[k]);
+				rt->removed = true;
+			}
+		}
+		for (size_t k = 0; k < d->naffected_pods; k++) {
+			struct app_rt *rt = state_rt(st, d->affected_pods[k], true);
+
+			if (rt->app == NULL && d->orig_pods[k]) {
+				rt->app = app_ref(d->orig_pods[k]->app);
 				rt->removed = true;
 			}
 		}
@@ -274,7 +279,7 @@ tx_put_groups(struct store_tx *tx, const struct root *r)
 void
 tx_put_pod(struct store_tx *tx, const struct pod *p)
 {
-	char *text = json_compact(p->def);
+	char *text = pod_to_store(p);
 	struct store_val v[3] = { SV_TEXT(p->id), SV_TEXT(p->version),
 		SV_TEXT(text) };
 

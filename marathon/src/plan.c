@@ -8,8 +8,10 @@
  *      new apps and changed instance counts scale, changed configs
  *      (last_config_change_at) restart.
  *
- * Empty steps are dropped. A deployment also keeps the original and target
- * definition of every affected app, for rollback and for the store.
+ * Pods take part as apps without dependencies (StartPod, ScalePod,
+ * RestartPod, StopPod). Empty steps are dropped. A deployment also keeps
+ * the original and target definition of every affected app and pod, for
+ * rollback and for the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +27,32 @@ static const char *const action_names[] = {
 	[ACT_RESTART] = "RestartApplication", [ACT_STOP] = "StopApplication",
 };
 
+static const char *const pod_action_names[] = {
+	[ACT_START] = "StartPod", [ACT_SCALE] = "ScalePod",
+	[ACT_RESTART] = "RestartPod", [ACT_STOP] = "StopPod",
+};
+
 const char *
 action_name(enum action_type t)
 {
 	return action_names[t];
 }
 
-static int
-action_parse(const char *s)
+static const char *
+action_label(const struct action *a)
 {
-	for (size_t i = 0; i < 4; i++)
-		if (strcmp(s, action_names[i]) == 0)
+	return a->pod ? pod_action_names[a->type] : action_names[a->type];
+}
+
+/* the action type of a name; *pod says which kind */
+static int
+action_parse(const char *s, bool *pod)
+{
+	for (size_t i = 0; i < 4; i++) {
+		*pod = strcmp(s, pod_action_names[i]) == 0;
+		if (*pod || strcmp(s, action_names[i]) == 0)
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -47,6 +63,70 @@ step_add(struct step *s, enum action_type t, const char *app_id, int scale)
 	s->actions[s->n] = (struct action){ .type = t,
 		.app_id = xstrdup(app_id), .scale_to = scale };
 	s->n++;
+}
+
+static void
+step_add_pod(struct step *s, enum action_type t, const char *pod_id,
+    int scale)
+{
+	step_add(s, t, pod_id, scale);
+	s->actions[s->n - 1].pod = true;
+}
+
+static void
+pod_ref(struct pod *p)
+{
+	if (p)
+		p->refs++;
+}
+
+static void
+affect_pod(struct deployment *d, const char *id, struct pod *orig,
+    struct pod *target)
+{
+	size_t n = d->naffected_pods;
+
+	d->affected_pods = xrealloc(d->affected_pods, (n + 1) * sizeof(char *));
+	d->orig_pods = xrealloc(d->orig_pods, (n + 1) * sizeof(*d->orig_pods));
+	d->target_pods = xrealloc(d->target_pods, (n + 1) *
+	    sizeof(*d->target_pods));
+	d->affected_pods[n] = xstrdup(id);
+	pod_ref(orig);
+	pod_ref(target);
+	d->orig_pods[n] = orig;
+	d->target_pods[n] = target;
+	d->naffected_pods++;
+}
+
+/* Pods have no dependencies: removed ones stop with the removed apps, new
+ * ones start with the new apps, and scale or restart in the first
+ * dependency step. */
+static void
+plan_pods(struct deployment *d, const struct root *from, const struct root *to,
+    struct step *stop, struct step *start, struct step *first)
+{
+	for (size_t i = 0; i < to->npods; i++) {
+		struct pod *t = to->pods[i], *o = root_pod(from, t->id);
+
+		if (o == t)
+			continue;
+		affect_pod(d, t->id, o, t);
+		if (o == NULL) {
+			step_add_pod(start, ACT_START, t->id, 0);
+			step_add_pod(first, ACT_SCALE, t->id, t->instances);
+		} else if (strcmp(o->app->last_config_change_at,
+		    t->app->last_config_change_at) != 0) {
+			step_add_pod(first, ACT_RESTART, t->id, t->instances);
+		} else if (o->instances != t->instances) {
+			step_add_pod(first, ACT_SCALE, t->id, t->instances);
+		}
+	}
+	for (size_t i = 0; i < from->npods; i++) {
+		if (root_pod(to, from->pods[i]->id))
+			continue;
+		affect_pod(d, from->pods[i]->id, from->pods[i], NULL);
+		step_add_pod(stop, ACT_STOP, from->pods[i]->id, 0);
+	}
 }
 
 static void
@@ -88,7 +168,7 @@ plan_compute(const struct root *from, const struct root *to,
     const char *version)
 {
 	struct deployment *d = deployment_new(version);
-	struct step stop = { 0 }, start = { 0 };
+	struct step stop = { 0 }, start = { 0 }, pods = { 0 };
 	size_t i = 0, j = 0;
 	int *depth, maxdepth = 0;
 
@@ -111,23 +191,7 @@ plan_compute(const struct root *from, const struct root *to,
 			i++, j++;
 		}
 	}
-	for (i = 0; i < to->npods; i++) {
-		struct pod *p = root_pod(from, to->pods[i]->id);
-
-		if (p != to->pods[i]) {
-			d->affected_pods = xrealloc(d->affected_pods,
-			    (d->naffected_pods + 1) * sizeof(char *));
-			d->affected_pods[d->naffected_pods++] = xstrdup(to->pods[i]->id);
-		}
-	}
-	for (i = 0; i < from->npods; i++) {
-		if (root_pod(to, from->pods[i]->id) == NULL) {
-			d->affected_pods = xrealloc(d->affected_pods,
-			    (d->naffected_pods + 1) * sizeof(char *));
-			d->affected_pods[d->naffected_pods++] =
-			    xstrdup(from->pods[i]->id);
-		}
-	}
+	plan_pods(d, from, to, &stop, &start, &pods);
 	plan_push_step(d, &stop);
 	plan_push_step(d, &start);
 
@@ -140,6 +204,10 @@ plan_compute(const struct root *from, const struct root *to,
 	for (int level = 0; level <= maxdepth; level++) {
 		struct step s = { 0 };
 
+		if (level == 0) {
+			s = pods;
+			pods = (struct step){ 0 };
+		}
 		for (j = 0; j < to->napps; j++) {
 			const struct app *t = to->apps[j];
 			const struct app *o = root_app(from, t->id);
@@ -181,6 +249,12 @@ deployment_free(struct deployment *d)
 	free(d->affected);
 	free(d->orig);
 	free(d->target);
+	for (size_t i = 0; i < d->naffected_pods; i++) {
+		pod_unref(d->orig_pods[i]);
+		pod_unref(d->target_pods[i]);
+	}
+	free(d->orig_pods);
+	free(d->target_pods);
 	strv_free(d->affected_pods, d->naffected_pods);
 	free(d);
 }
@@ -212,7 +286,8 @@ actions_json(const struct step *s, bool with_readiness)
 
 	for (size_t k = 0; k < s->n; k++) {
 		json_t *a = json_pack("{s:s, s:s}", "action",
-		    action_name(s->actions[k].type), "app", s->actions[k].app_id);
+		    action_label(&s->actions[k]), s->actions[k].pod ? "pod" : "app",
+		    s->actions[k].app_id);
 
 		if (with_readiness)
 			json_object_set_new(a, "readinessCheckResults", json_array());
@@ -276,7 +351,7 @@ deployment_to_text(const struct deployment *d)
 			const struct action *a = &d->steps[i].actions[k];
 
 			json_array_append_new(acts, json_pack("{s:s, s:s, s:i, s:b}",
-			    "action", action_name(a->type), "app", a->app_id,
+			    "action", action_label(a), "app", a->app_id,
 			    "scaleTo", a->scale_to, "done", a->done));
 		}
 		json_array_append_new(steps, acts);
@@ -292,8 +367,16 @@ deployment_to_text(const struct deployment *d)
 	if (d->naffected_pods) {
 		json_t *pods = json_array();
 
-		for (size_t i = 0; i < d->naffected_pods; i++)
-			json_array_append_new(pods, json_string(d->affected_pods[i]));
+		for (size_t i = 0; i < d->naffected_pods; i++) {
+			char *o = d->orig_pods[i] ? pod_to_store(d->orig_pods[i]) : NULL;
+			char *t = d->target_pods[i] ? pod_to_store(d->target_pods[i]) :
+			    NULL;
+
+			json_array_append_new(pods, json_pack("{s:s, s:s?, s:s?}", "id",
+			    d->affected_pods[i], "orig", o, "target", t));
+			free(o);
+			free(t);
+		}
 		json_object_set_new(doc, "affectedPods", pods);
 	}
 	text = json_compact(doc);
@@ -333,12 +416,14 @@ deployment_from_text(const char *text)
 		json_t *a;
 
 		json_array_foreach(st, k, a) {
-			int t = action_parse(json_str_or(a, "action", ""));
+			bool pod;
+			int t = action_parse(json_str_or(a, "action", ""), &pod);
 
 			if (t < 0)
 				continue;
 			step_add(&s, (enum action_type)t, json_str_or(a, "app", ""),
 			    (int)json_num_or(a, "scaleTo", 0));
+			s.actions[s.n - 1].pod = pod;
 			s.actions[s.n - 1].done = json_is_true(json_object_get(a,
 			    "done"));
 		}
@@ -353,10 +438,17 @@ deployment_from_text(const char *text)
 		app_unref(t);
 	}
 	json_array_foreach(json_object_get(doc, "affectedPods"), i, af) {
-		d->affected_pods = xrealloc(d->affected_pods,
-		    (d->naffected_pods + 1) * sizeof(char *));
-		d->affected_pods[d->naffected_pods++] =
-		    xstrdup(json_string_value(af));
+		const char *o = json_str_or(af, "orig", NULL);
+		const char *t = json_str_or(af, "target", NULL);
+		struct pod *po = o ? pod_from_store(o) : NULL;
+		struct pod *pt = t ? pod_from_store(t) : NULL;
+
+		if (json_is_string(af)) /* older stores: the id only */
+			affect_pod(d, json_string_value(af), NULL, NULL);
+		else
+			affect_pod(d, json_str_or(af, "id", ""), po, pt);
+		pod_unref(po);
+		pod_unref(pt);
 	}
 	json_decref(doc);
 	return d;

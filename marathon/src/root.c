@@ -52,6 +52,7 @@ pod_unref(struct pod *p)
 		return;
 	free(p->id);
 	json_decref(p->def);
+	app_unref(p->app);
 	free(p);
 }
 
@@ -395,6 +396,12 @@ root_validate(const struct root *r, struct json_errs *e)
 		    root_group(r, r->apps[i]->id))
 			json_errs_add(e, "/id", "Groups and Applications may not have "
 			    "the same identifier: %s", r->apps[i]->id);
+	}
+	for (size_t i = 0; i < r->npods; i++) {
+		if (root_app(r, r->pods[i]->id) || holds_anything(r, r->pods[i]->id)
+		    || root_group(r, r->pods[i]->id))
+			json_errs_add(e, "/id", "Groups, Applications and Pods may not "
+			    "have the same identifier: %s", r->pods[i]->id);
 	}
 	if (root_depths(r, depth) == -1)
 		json_errs_add(e, "/", "Dependency graph has cyclic dependencies.");

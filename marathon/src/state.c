@@ -20,6 +20,7 @@ state_new(void)
 	st->root = root_new();
 	smap_init(&st->apps);
 	smap_init(&st->instances);
+	smap_init(&st->tasks);
 	smap_init(&st->dirty);
 	return st;
 }
@@ -52,6 +53,7 @@ state_free(struct state *st)
 		rt_free(v);
 	smap_free(&st->apps);
 	smap_free(&st->instances);
+	smap_free(&st->tasks);
 	smap_free(&st->dirty);
 	for (size_t i = 0; i < st->ndeps; i++)
 		deployment_free(st->deps[i]);
@@ -81,9 +83,21 @@ state_add_instance(struct state *st, struct instance *i)
 	rt->inst = xrealloc(rt->inst, (rt->ninst + 1) * sizeof(*rt->inst));
 	rt->inst[rt->ninst++] = i;
 	smap_put(&st->instances, i->id, i);
+	for (size_t k = 0; k < i->ntasks; k++)
+		smap_put(&st->tasks, i->tasks[k].id, i);
 	if (rt->app)
 		instance_fit_checks(i, rt->app);
 	state_touch(st, i);
+}
+
+struct instance *
+state_find_task(const struct state *st, const char *task_id)
+{
+	struct instance *i = smap_get(&st->instances, task_id);
+
+	if (i && i->ntasks == 0)
+		return i;
+	return smap_get(&st->tasks, task_id);
 }
 
 void
@@ -109,6 +123,8 @@ state_del_instance(struct state *st, struct instance *i)
 		rt->dirty = true;
 	}
 	smap_del(&st->instances, i->id);
+	for (size_t k = 0; k < i->ntasks; k++)
+		smap_del(&st->tasks, i->tasks[k].id);
 	smap_put(&st->dirty, i->id, &deleted_mark);
 	instance_free(i);
 }
@@ -139,6 +155,12 @@ state_add_deployment(struct state *st, struct deployment *d)
 		rt->dep = d;
 		rt->dirty = true;
 	}
+	for (size_t i = 0; i < d->naffected_pods; i++) {
+		struct app_rt *rt = state_rt(st, d->affected_pods[i], true);
+
+		rt->dep = d;
+		rt->dirty = true;
+	}
 }
 
 void
@@ -152,8 +174,9 @@ state_remove_deployment(struct state *st, struct deployment *d)
 			break;
 		}
 	}
-	for (size_t i = 0; i < d->naffected; i++) {
-		struct app_rt *rt = state_rt(st, d->affected[i], false);
+	for (size_t i = 0; i < d->naffected + d->naffected_pods; i++) {
+		struct app_rt *rt = state_rt(st, i < d->naffected ? d->affected[i] :
+		    d->affected_pods[i - d->naffected], false);
 
 		if (rt && rt->dep == d) {
 			rt->dep = NULL;

@@ -12,8 +12,8 @@
 
 #include "marathon.h"
 
-static void
-env_add(json_t *vars, const char *name, const char *value)
+void
+taskinfo_env_add(json_t *vars, const char *name, const char *value)
 {
 	size_t i;
 	json_t *v;
@@ -37,7 +37,7 @@ env_addf(json_t *vars, const char *prefix, const char *name, const char *fmt,
 
 	snprintf(n, sizeof(n), "%s%s", prefix, name);
 	snprintf(v, sizeof(v), fmt, value);
-	env_add(vars, n, v);
+	taskinfo_env_add(vars, n, v);
 }
 
 /* Label names as environment names: [A-Za-z0-9_], upper-cased. */
@@ -85,7 +85,7 @@ port_env(json_t *vars, const struct app *a, const struct instance *inst,
 
 		env_addf(vars, prefix, "PORT", "%d", inst->ports[0]);
 		snprintf(name, sizeof(name), "%sPORTS", prefix);
-		env_add(vars, name, ports);
+		taskinfo_env_add(vars, name, ports);
 	}
 }
 
@@ -98,19 +98,19 @@ environment(struct marathon *m, const struct app *a,
 	char num[64], name[600], names[8192] = "";
 	size_t used = 0;
 
-	env_add(vars, "MESOS_TASK_ID", inst->id);
-	env_add(vars, "MARATHON_APP_ID", a->id);
-	env_add(vars, "MARATHON_APP_VERSION", a->version);
+	taskinfo_env_add(vars, "MESOS_TASK_ID", inst->id);
+	taskinfo_env_add(vars, "MARATHON_APP_ID", a->id);
+	taskinfo_env_add(vars, "MARATHON_APP_VERSION", a->version);
 	util_scala_double(a->cpus, num, sizeof(num));
-	env_add(vars, "MARATHON_APP_RESOURCE_CPUS", num);
+	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_CPUS", num);
 	util_scala_double(a->mem, num, sizeof(num));
-	env_add(vars, "MARATHON_APP_RESOURCE_MEM", num);
+	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_MEM", num);
 	util_scala_double(a->disk, num, sizeof(num));
-	env_add(vars, "MARATHON_APP_RESOURCE_DISK", num);
+	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_DISK", num);
 	snprintf(num, sizeof(num), "%d", a->gpus);
-	env_add(vars, "MARATHON_APP_RESOURCE_GPUS", num);
+	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_GPUS", num);
 	if (a->docker_image)
-		env_add(vars, "MARATHON_APP_DOCKER_IMAGE", a->docker_image);
+		taskinfo_env_add(vars, "MARATHON_APP_DOCKER_IMAGE", a->docker_image);
 	for (size_t k = 0; k < a->labels.n; k++) {
 		const struct kv *l = &a->labels.v[k];
 		char up[512];
@@ -119,19 +119,19 @@ environment(struct marathon *m, const struct app *a,
 			continue;
 		env_name(l->key, up, sizeof(up));
 		snprintf(name, sizeof(name), "MARATHON_APP_LABEL_%s", up);
-		env_add(vars, name, l->value);
+		taskinfo_env_add(vars, name, l->value);
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
 		    used ? " " : "", up);
 		if (used >= sizeof(names))
 			used = sizeof(names) - 1;
 	}
-	env_add(vars, "MARATHON_APP_LABELS", names);
+	taskinfo_env_add(vars, "MARATHON_APP_LABELS", names);
 	snprintf(name, sizeof(name), "%sHOST", prefix);
-	env_add(vars, name, inst->host ? inst->host : "");
+	taskinfo_env_add(vars, name, inst->host ? inst->host : "");
 	port_env(vars, a, inst, prefix);
 	for (size_t k = 0; k < a->nenv; k++) {
 		if (a->env[k].value) {
-			env_add(vars, a->env[k].name, a->env[k].value);
+			taskinfo_env_add(vars, a->env[k].name, a->env[k].value);
 		} else {
 			json_array_append_new(vars, json_pack("{s:s, s:s, s:{s:s, s:{s:s}}}",
 			    "name", a->env[k].name, "type", "SECRET", "secret", "type",
@@ -142,8 +142,8 @@ environment(struct marathon *m, const struct app *a,
 	return json_pack("{s:o}", "variables", vars);
 }
 
-static json_t *
-labels_proto(const struct kvlist *l)
+json_t *
+taskinfo_labels(const struct kvlist *l)
 {
 	json_t *arr = json_array();
 
@@ -203,7 +203,7 @@ discovery(const struct app *a, const struct instance *inst, const char *name)
 		if (pd->name)
 			json_object_set_new(p, "name", json_string(pd->name));
 		if (pd->labels.n)
-			json_object_set_new(p, "labels", labels_proto(&pd->labels));
+			json_object_set_new(p, "labels", taskinfo_labels(&pd->labels));
 		json_array_append_new(ports, p);
 	}
 	return json_pack("{s:s, s:s, s:{s:o}}", "visibility", "FRAMEWORK",
@@ -259,7 +259,7 @@ taskinfo_build(struct marathon *m, const struct app *a,
 	    "name", name, "task_id", "value", inst->id, "agent_id", "value",
 	    inst->agent_id, "resources", resources,
 	    "command", command(a, environment(m, a, inst)),
-	    "labels", labels_proto(&a->labels),
+	    "labels", taskinfo_labels(&a->labels),
 	    "discovery", discovery(a, inst, name));
 	if (a->docker_image && a->container) {
 		json_t *c = json_pack("{s:s, s:{s:s}}", "type", "MESOS", "mesos",
