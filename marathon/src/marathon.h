@@ -354,6 +354,13 @@ struct pod_spec {
  * JSON path; returns NULL then. The result has no version yet. */
 struct pod *pod_parse(const json_t *doc, const char *id_hint,
     struct json_errs *e);
+/* pod_container.c: "environment" of obj (the pod or a container), and
+ * the "containers" of a pod (norm: the normalized definition, whose
+ * containers get their defaults) */
+void pod_parse_env(const json_t *obj, const char *base, struct env_var **env,
+    size_t *nenv, struct json_errs *e);
+void pod_parse_containers(const json_t *doc, struct pod_spec *ps,
+    json_t *norm, struct json_errs *e);
 /* A pod read back from the store (text: pod_to_store); NULL when it does
  * not parse. */
 struct pod *pod_from_store(const char *text);
