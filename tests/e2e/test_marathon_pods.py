@@ -144,6 +144,10 @@ def test_two_container_pod_runs_serves_and_scales_one_two_one(env):
         changed = stream.wait("instance_changed_event", lambda d: d[
             "instanceId"] == inst["id"] and d["condition"] == "RUNNING")
         assert changed[0]["runSpecId"] == "/shop/web"
+        update = stream.wait("status_update_event", lambda d: d[
+            "taskId"] == http["containerId"] and d["taskStatus"] ==
+            "TASK_RUNNING")[0]
+        assert update["appId"] == "/shop/web" and update["ports"] == [port]
 
         # scale 1 -> 2 -> 1
         scaled = dict(WEB, scaling={"kind": "fixed", "instances": 2})
@@ -155,6 +159,14 @@ def test_two_container_pod_runs_serves_and_scales_one_two_one(env):
         ports = {container(i, "http")["endpoints"][0]["allocatedHostPort"]
                  for i in st["instances"]}
         assert len(ports) == 2
+        # killing instances (a list of ids) replaces them
+        other = (ids - {inst["id"]}).pop()
+        r = m.delete("/v2/pods/shop/web::instances", json=[other, "nope"])
+        assert r.status_code == 200, r.text
+        assert [i["id"] for i in r.json()] == [other]
+        harness.wait_for(lambda: other not in {
+            i["id"] for i in wait_stable(m, "/shop/web", 2)["instances"]},
+            60, what="the killed instance's replacement")
         r = m.put("/v2/pods/shop/web", json=WEB)
         assert r.status_code == 200, r.text
         st = wait_stable(m, "/shop/web", 1)
