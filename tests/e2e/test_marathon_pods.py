@@ -172,6 +172,22 @@ def test_two_container_pod_runs_serves_and_scales_one_two_one(env):
         st = wait_stable(m, "/shop/web", 1)
         harness.wait_for(lambda: len(mesos_tasks(env)) == 2, 30,
                          what="the scaled-down instance's tasks to end")
+
+        # a new environment restarts the instance (RestartPod)
+        kept = st["instances"][0]["id"]
+        r = m.put("/v2/pods/shop/web", json=dict(WEB, environment={
+            "GREETING": "bonjour"}))
+        assert r.status_code == 200, r.text
+        dep = r.headers["Marathon-Deployment-Id"]
+        info = stream.wait("deployment_info", lambda d: d["plan"]["id"] ==
+                           dep)[0]
+        assert info["plan"]["steps"] == [
+            {"actions": [{"action": "RestartPod", "pod": "/shop/web"}]}]
+        harness.wait_for(lambda: [i for i in wait_stable(
+            m, "/shop/web", 1)["instances"] if i["id"] != kept], 60,
+            what="the restarted instance")
+        harness.wait_for(lambda: len(mesos_tasks(env)) == 2, 30,
+                         what="the old instance's tasks to end")
     finally:
         stream.close()
 
