@@ -49,7 +49,13 @@ class Env:
         self.cluster = cluster
         self.master = start_mesos_master(cluster)
         self.agent = start_mesos_agent(cluster, self.master)
+        self.agents = [self.agent]
         self.marathon = start_marathon(cluster, f"{self.master.ip}:5050")
+
+    def another_agent(self):
+        a = start_mesos_agent(self.cluster, self.master)
+        self.agents.append(a)
+        return a
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ def env(cluster):
     e = Env(cluster)
     yield e
     cluster.stop_all()
-    cleanup_tasks([e.agent.work_dir])
+    cleanup_tasks([a.work_dir for a in e.agents])
 
 
 def status(m, pod_id):
@@ -283,3 +289,32 @@ def test_marathon_restart_keeps_the_running_instance(env):
     assert [c["containerId"] for c in after["containers"]] == \
         [c["containerId"] for c in before["containers"]]
     assert len(mesos_tasks(env)) == 2
+
+
+def test_unique_hostname_constraint_spreads_instances_over_agents(env):
+    m = env.marathon
+    second = env.another_agent()
+    pod = {"id": "/spread", "scaling": {"kind": "fixed", "instances": 3},
+           "containers": [{"name": "c", "resources": {"cpus": 0.1, "mem": 16},
+                           "exec": {"command": {"shell": "sleep 600"}}}],
+           "scheduling": {"placement": {"constraints": [
+               {"fieldName": "hostname", "operator": "UNIQUE"}]}}}
+    assert m.post("/v2/pods", json=pod).status_code == 201
+
+    def queued():
+        q = [e for e in m.get("/v2/queue").json()["queue"]
+             if e.get("pod", {}).get("id") == "/spread"]
+        return q[0] if q else None
+
+    def two_placed_one_refused():
+        st, entry = status(m, "/spread"), queued()
+        running = [i for i in st["instances"] if i["status"] == "STABLE"]
+        refused = entry and [r for r in entry["processedOffersSummary"][
+            "rejectSummaryLastOffers"] if r["reason"] ==
+            "UnfulfilledConstraint" and r["declined"] > 0]
+        return (st, entry) if len(running) == 2 and refused else None
+    st, entry = harness.wait_for(two_placed_one_refused, 30,
+                                 what="two instances, the third refused")
+    assert {i["agentHostname"] for i in st["instances"]} == \
+        {env.agent.ip, second.ip}
+    assert st["status"] == "DEGRADED" and entry["count"] == 1
