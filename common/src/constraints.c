@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dcos/constraints.h"
+#include "dcos/xalloc.h"
 
 static const char *const op_names[] = {
 	[CONSTRAINT_UNIQUE] = "UNIQUE",
@@ -170,16 +171,6 @@ re_cost(const char **p, int depth)
 		stacked = 0;
 	}
 	return re_add(total, last);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
 }
 
 int

@@ -6,18 +6,7 @@
  * matched to calls by that id through a hash of the calls in flight (ten
  * thousand outstanding requests cost no more per reply than one). Calls
  * the socket has not yet accepted wait in a FIFO and go out, in order, when
- * its send descriptor signals.
- *
- * REP (cooked, with contexts): raw REP in nng 1.5 drops a reply when more
- * than 64 are queued for one peer, so a burst of answers would be lost.
- * Instead a pool of nng contexts each receives one request; the receive
- * completion (on an nng thread) only appends the context to a locked list
- * and signals an eventfd, and the loop does the rest: it parses and
- * dispatches the request, and sends the reply on the same context, which
- * waits for the peer's pipe instead of dropping. The send completion stays
- * on the nng thread: it only arms the context's next receive, so a request
- * costs the loop one wakeup, not two. When every context is busy, nng
- * stops reading from peers: back-pressure, not loss.
+ * its send descriptor signals. REP lives in ipc_rep.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <unistd.h>
 
@@ -41,65 +29,7 @@
 #include "dcos/ipc.h"
 #include "dcos/json.h"
 #include "dcos/log.h"
-
-#define IPC_MAX_MSG (64u << 20)
-#define REP_CONTEXTS 256
-
-enum ipc_kind { IPC_REP, IPC_REQ, IPC_PUB, IPC_SUB };
-
-struct ipc_call {
-	struct ipc *s;
-	uint32_t id;
-	nng_msg *unsent; /* waiting for the socket to accept it */
-	struct event *timer;
-	ipc_response_fn cb;
-	void *arg;
-	struct ipc_call *prev, *next; /* all calls in flight */
-	struct ipc_call *hnext;       /* hash bucket chain */
-	TAILQ_ENTRY(ipc_call) q;      /* unsent FIFO, while unsent is set */
-};
-
-struct rep_ctx {
-	struct ipc *s;
-	nng_ctx ctx;
-	nng_aio *aio;  /* receive: completes to the loop */
-	nng_aio *saio; /* send: completes on the nng thread */
-	TAILQ_ENTRY(rep_ctx) dq; /* received, waiting for the loop */
-};
-
-struct ipc {
-	struct event_base *base;
-	enum ipc_kind kind;
-	nng_socket sock;
-	struct event *ev_recv, *ev_send;
-	ipc_request_fn on_request;
-	ipc_event_fn on_event;
-	void *arg;
-	int closed;
-	atomic_int npipes; /* PUB: connected subscribers (nng thread updates) */
-	/* REQ */
-	struct ipc_call *calls;    /* in flight */
-	struct ipc_call **buckets; /* calls by id */
-	size_t nbuckets, ncalls;
-	TAILQ_HEAD(, ipc_call) unsent;
-	uint32_t next_id;
-	/* REP */
-	struct rep_ctx *ctxs;
-	size_t nctxs;
-	int npending;    /* requests handed to the loop, not yet answered */
-	int dispatching; /* inside the completion handler */
-	int efd;
-	atomic_int stopping; /* no more receives are armed */
-	pthread_mutex_t mu;
-	TAILQ_HEAD(, rep_ctx) done; /* under mu */
-	int signalled;              /* under mu */
-};
-
-struct ipc_pending {
-	struct ipc *s;
-	struct rep_ctx *rc;
-	char peer[64];
-};
+#include "ipc_int.h"
 
 char *
 ipc_frame(const char *topic, const json_t *msg, size_t *len)
@@ -132,21 +62,6 @@ ipc_unframe(const char *data, size_t len, char *topic, size_t size)
 	memcpy(topic, data, tlen);
 	topic[tlen] = '\0';
 	return json_loadb(nl + 1, len - tlen - 1, JSON_DECODE_ANY, NULL);
-}
-
-static void
-peer_of(nng_msg *msg, char *buf, size_t size)
-{
-	nng_sockaddr sa;
-
-	buf[0] = '\0';
-	if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0 &&
-	    sa.s_family == NNG_AF_INET) {
-		uint8_t *a = (uint8_t *)&sa.s_in.sa_addr;
-
-		snprintf(buf, size, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
-		    (unsigned)ntohs(sa.s_in.sa_port));
-	}
 }
 
 /* --- REQ: calls by id --- */
@@ -324,208 +239,6 @@ on_recv_ready(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --- REP: contexts --- */
-
-/* nng thread: hand the context to the loop */
-static void
-rep_aio_done(void *arg)
-{
-	struct rep_ctx *rc = arg;
-	struct ipc *s = rc->s;
-	int wake;
-
-	pthread_mutex_lock(&s->mu);
-	TAILQ_INSERT_TAIL(&s->done, rc, dq);
-	wake = !s->signalled;
-	s->signalled = 1;
-	pthread_mutex_unlock(&s->mu);
-	if (wake) {
-		uint64_t one = 1;
-
-		if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_warn("ipc: cannot signal the loop: %s", strerror(errno));
-	}
-}
-
-static void
-rep_recv(struct rep_ctx *rc)
-{
-	nng_ctx_recv(rc->ctx, rc->aio);
-}
-
-/* nng thread: the reply is on its way (or the peer is gone); the context
- * takes the next request */
-static void
-rep_send_done(void *arg)
-{
-	struct rep_ctx *rc = arg;
-
-	if (nng_aio_result(rc->saio) != 0) {
-		nng_msg_free(nng_aio_get_msg(rc->saio));
-		nng_aio_set_msg(rc->saio, NULL);
-	}
-	if (!atomic_load(&rc->s->stopping))
-		rep_recv(rc);
-}
-
-static void
-rep_free(struct ipc *s)
-{
-	for (size_t i = 0; i < s->nctxs; i++) {
-		nng_aio_free(s->ctxs[i].aio);
-		nng_aio_free(s->ctxs[i].saio);
-		nng_ctx_close(s->ctxs[i].ctx);
-	}
-	free(s->ctxs);
-	if (s->efd >= 0)
-		close(s->efd);
-	pthread_mutex_destroy(&s->mu);
-	free(s);
-}
-
-static void
-free_if_done(struct ipc *s)
-{
-	if (s->closed && s->npending == 0 && !s->dispatching) {
-		if (s->kind == IPC_REP)
-			rep_free(s);
-		else
-			free(s);
-	}
-}
-
-static void
-rep_dispatch(struct ipc *s, struct rep_ctx *rc, nng_msg *msg)
-{
-	struct ipc_pending *p = calloc(1, sizeof(*p));
-	json_t *req;
-
-	if (p == NULL)
-		abort();
-	p->s = s;
-	p->rc = rc;
-	peer_of(msg, p->peer, sizeof(p->peer));
-	s->npending++;
-	req = json_loadb(nng_msg_body(msg), nng_msg_len(msg), JSON_DECODE_ANY,
-	    NULL);
-	nng_msg_free(msg);
-	if (req == NULL || !json_is_object(req)) {
-		log_warn("ipc: malformed request from %s (not a JSON object); "
-			 "answering with an error", p->peer[0] ? p->peer : "peer");
-		ipc_reply(p, json_pack("{s:s, s:s}", "type", "ERROR", "message",
-		    "malformed request: expected a JSON object"));
-		json_decref(req);
-		return;
-	}
-	s->on_request(p, req, s->arg);
-	json_decref(req);
-}
-
-static void
-on_rep_done(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc *s = arg;
-	TAILQ_HEAD(, rep_ctx) ready = TAILQ_HEAD_INITIALIZER(ready);
-	struct rep_ctx *rc;
-	uint64_t n;
-
-	if (read(s->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("ipc: eventfd read: %s", strerror(errno));
-	pthread_mutex_lock(&s->mu);
-	TAILQ_CONCAT(&ready, &s->done, dq);
-	s->signalled = 0;
-	pthread_mutex_unlock(&s->mu);
-
-	s->dispatching = 1;
-	while ((rc = TAILQ_FIRST(&ready)) != NULL) {
-		int rv = nng_aio_result(rc->aio);
-
-		TAILQ_REMOVE(&ready, rc, dq);
-		if (s->closed)
-			continue;
-		if (rv == 0) {
-			nng_msg *msg = nng_aio_get_msg(rc->aio);
-
-			nng_aio_set_msg(rc->aio, NULL);
-			rep_dispatch(s, rc, msg);
-		} else if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
-			rep_recv(rc);
-		}
-	}
-	s->dispatching = 0;
-	free_if_done(s);
-}
-
-void
-ipc_reply_text(struct ipc_pending *p, const char *text, size_t len)
-{
-	struct ipc *s = p->s;
-	struct rep_ctx *rc = p->rc;
-	nng_msg *msg;
-
-	if (!s->closed) {
-		if (nng_msg_alloc(&msg, 0) != 0)
-			abort();
-		nng_msg_append(msg, text, len);
-		nng_aio_set_msg(rc->saio, msg);
-		nng_ctx_send(rc->ctx, rc->saio);
-	}
-	free(p);
-	s->npending--;
-	free_if_done(s);
-}
-
-void
-ipc_reply(struct ipc_pending *p, json_t *reply)
-{
-	char *text = json_compact(reply);
-
-	json_decref(reply);
-	if (text == NULL)
-		abort();
-	ipc_reply_text(p, text, strlen(text));
-	free(text);
-}
-
-const char *
-ipc_pending_peer(const struct ipc_pending *p)
-{
-	return p->peer;
-}
-
-static int
-rep_setup(struct ipc *s, char *err, size_t errlen)
-{
-	int rv;
-
-	TAILQ_INIT(&s->done);
-	pthread_mutex_init(&s->mu, NULL);
-	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		return -1;
-	}
-	if ((s->ctxs = calloc(REP_CONTEXTS, sizeof(*s->ctxs))) == NULL)
-		abort();
-	for (size_t i = 0; i < REP_CONTEXTS; i++) {
-		struct rep_ctx *rc = &s->ctxs[i];
-
-		rc->s = s;
-		if ((rv = nng_ctx_open(&rc->ctx, s->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&rc->aio, rep_aio_done, rc)) != 0 ||
-		    (rv = nng_aio_alloc(&rc->saio, rep_send_done, rc)) != 0) {
-			snprintf(err, errlen, "nng context: %s", nng_strerror(rv));
-			return -1;
-		}
-		s->nctxs++;
-	}
-	s->ev_recv = event_new(s->base, s->efd, EV_READ | EV_PERSIST,
-	    on_rep_done, s);
-	event_add(s->ev_recv, NULL);
-	for (size_t i = 0; i < s->nctxs; i++)
-		rep_recv(&s->ctxs[i]);
-	return 0;
-}
-
 /* --- sockets --- */
 
 static struct ipc *
@@ -558,7 +271,7 @@ ipc_open(struct event_base *base, enum ipc_kind kind, const char *url,
 	nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 1024);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
-	if (kind == IPC_REP && rep_setup(s, err, errlen) == -1)
+	if (kind == IPC_REP && ipc_rep_setup(s, err, errlen) == -1)
 		goto fail;
 	rv = listen ? nng_listen(s->sock, url, NULL, 0) :
 	    nng_dial(s->sock, url, NULL, NNG_FLAG_NONBLOCK);
@@ -756,27 +469,7 @@ ipc_close(struct ipc *s)
 	if (s->ev_send)
 		event_free(s->ev_send);
 	s->ev_recv = s->ev_send = NULL;
-	/* no completion runs after this: every aio is stopped */
-	/* sends first: their completions arm receives until stopping is
-	 * seen; then the receives */
-	atomic_store(&s->stopping, 1);
-	for (size_t i = 0; i < s->nctxs; i++) {
-		nng_msg *msg;
-
-		nng_aio_stop(s->ctxs[i].saio);
-		if ((msg = nng_aio_get_msg(s->ctxs[i].saio)) != NULL)
-			nng_msg_free(msg);
-		nng_aio_set_msg(s->ctxs[i].saio, NULL);
-	}
-	for (size_t i = 0; i < s->nctxs; i++) {
-		nng_msg *msg;
-
-		nng_aio_stop(s->ctxs[i].aio);
-		/* a received request not yet dispatched */
-		if ((msg = nng_aio_get_msg(s->ctxs[i].aio)) != NULL)
-			nng_msg_free(msg);
-		nng_aio_set_msg(s->ctxs[i].aio, NULL);
-	}
+	ipc_rep_stop(s);
 	nng_close(s->sock);
-	free_if_done(s);
+	ipc_free_if_done(s);
 }

@@ -32,5 +32,7 @@ extern const struct store_backend store_dqlite_backend;
 /* Fills err and returns code. */
 int store_fail(struct store_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* a deep copy (text and blobs duplicated) */
+void store_val_copy(struct store_val *dst, const struct store_val *src);
 
 #endif

@@ -1,5 +1,5 @@
 /* Unit tests for the small pure modules: log formatting, ids, route
- * matching, and the RecordIO / SSE decoders. */
+ * matching, the RecordIO / SSE decoders and xalloc. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include "dcos/ids.h"
 #include "dcos/log.h"
 #include "dcos/stream_decode.h"
+#include "dcos/xalloc.h"
 
 static int
 fmt(char *buf, int size, int journal, enum log_level lvl, const char *f, ...)
@@ -232,6 +233,26 @@ test_sse_bounds_event_size(void **state)
 	sse_free(&d);
 }
 
+static void
+test_xalloc_copies_and_keeps_null(void **state)
+{
+	char *s = xstrdup("agent-1"), *z;
+	int *v = xcalloc(0, 0);
+
+	(void)state;
+	assert_string_equal(s, "agent-1");
+	assert_null(xstrdup(NULL));
+	v = xrealloc(v, 4 * sizeof(*v));
+	v[3] = 7;
+	assert_int_equal(v[3], 7);
+	z = xcalloc(8, 1);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(z[i], 0);
+	free(s);
+	free(v);
+	free(z);
+}
+
 int
 main(void)
 {
@@ -244,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_recordio_rejects_garbage_and_oversize),
 		cmocka_unit_test(test_sse_lf_crlf_comments_and_multiline),
 		cmocka_unit_test(test_sse_bounds_event_size),
+		cmocka_unit_test(test_xalloc_copies_and_keeps_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

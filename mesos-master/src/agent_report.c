@@ -24,18 +24,6 @@
 #include "dcos/strmap.h"
 #include "master.h"
 
-static const char *
-id_of(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	const char *s;
-
-	if (json_is_object(v))
-		v = json_object_get(v, "value");
-	s = json_string_value(v);
-	return s && s[0] && strlen(s) < MASTER_MAX_ID ? s : NULL;
-}
-
 static struct framework *
 framework_for(struct master *m, const char *id, const json_t *info)
 {
@@ -71,8 +59,8 @@ static void
 add_executor(struct master *m, struct agent *a, const json_t *ei,
     struct strmap *shutdown)
 {
-	const char *fid = id_of(ei, "framework_id");
-	const char *eid = id_of(ei, "executor_id");
+	const char *fid = channel_id_of(ei, "framework_id");
+	const char *eid = channel_id_of(ei, "executor_id");
 	struct framework *fw;
 	struct executor *e;
 	struct json_errs errs;
@@ -103,8 +91,8 @@ static void
 add_task(struct master *m, struct agent *a, const json_t *tj,
     struct strmap *seen, struct strmap *shutdown)
 {
-	const char *tid = id_of(tj, "task_id"), *fid = id_of(tj, "framework_id");
-	const char *eid = id_of(tj, "executor_id");
+	const char *tid = channel_id_of(tj, "task_id"), *fid = channel_id_of(tj, "framework_id");
+	const char *eid = channel_id_of(tj, "executor_id");
 	int state = task_state_parse(json_str_or(tj, "state", ""));
 	const json_t *statuses = json_object_get(tj, "statuses"), *st;
 	struct framework *fw;
@@ -222,7 +210,7 @@ agent_apply_report(struct master *m, struct agent *a, const json_t *tasks,
 	size_t i;
 
 	json_array_foreach(frameworks, i, v) {
-		const char *fid = id_of(v, "id");
+		const char *fid = channel_id_of(v, "id");
 
 		if (fid && !framework_completed(m, fid))
 			framework_for(m, fid, v);

@@ -40,16 +40,6 @@ agent_find(const struct master *m, const char *id)
 	return id ? strmap_get(m->agents, id) : NULL;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		abort();
-	return d;
-}
-
 static struct agent *
 agent_alloc(struct master *m, const char *id)
 {
@@ -151,7 +141,7 @@ agent_apply_reg(struct agent *a, const struct agent_reg *reg)
 	a->hostname = xstrdup(reg->hostname);
 	a->pid = xstrdup(reg->pid);
 	a->channel = xstrdup(reg->channel);
-	a->version = xstrdup(reg->version);
+	a->version = xstrdup(reg->version ? reg->version : "");
 	if (at && colon && colon > at + 1) {
 		a->ip = strndup(at + 1, (size_t)(colon - at - 1));
 		if (a->ip == NULL)

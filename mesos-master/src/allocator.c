@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "dcos/strmap.h"
+#include "dcos/xalloc.h"
 #include "master.h"
 
 #define NSC 4
@@ -79,14 +80,6 @@ struct alloc {
 	unsigned long long next_key;
 	size_t rotate;
 };
-
-static void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n)) == NULL)
-		abort();
-	return p;
-}
 
 struct alloc *
 alloc_new(void)

@@ -57,8 +57,8 @@ error_reply(const char *fmt, ...)
 }
 
 /* An id written {"value": "..."} (v1) or as a bare string. */
-static const char *
-id_of(const json_t *obj, const char *key)
+const char *
+channel_id_of(const json_t *obj, const char *key)
 {
 	const json_t *v = json_object_get(obj, key);
 	const char *s;
@@ -102,7 +102,7 @@ parse_reg(const json_t *msg, struct agent_reg *reg, bool rereg, char *err,
 	    "inproc://", 9))
 		json_errs_add(&e, "/channel", "expected tcp://ip:port");
 	if (rereg && json_errs_count(&e) == 0 &&
-	    (reg->agent_id = id_of(msg, "agent_id")) == NULL)
+	    (reg->agent_id = channel_id_of(msg, "agent_id")) == NULL)
 		json_errs_add(&e, "/agent_id", "expected {\"value\": \"<id>\"}");
 	reg->port = (int)port;
 	reg->info = info;
@@ -180,7 +180,7 @@ on_register(struct master *m, struct ipc_pending *p, json_t *msg, bool rereg)
 static struct agent *
 known_agent(struct master *m, struct ipc_pending *p, const json_t *msg)
 {
-	const char *id = id_of(msg, "agent_id");
+	const char *id = channel_id_of(msg, "agent_id");
 	struct agent *a = agent_find(m, id);
 
 	if (a == NULL || a->state != AGENT_ACTIVE) {
@@ -198,13 +198,13 @@ static void
 on_status_update(struct master *m, struct ipc_pending *p, json_t *msg)
 {
 	json_t *status = json_object_get(msg, "status");
-	const char *fw_id = id_of(msg, "framework_id");
+	const char *fw_id = channel_id_of(msg, "framework_id");
 	const char *uuid;
 	struct agent *a;
 	int latest;
 
 	if (!json_is_object(status) || fw_id == NULL ||
-	    id_of(status, "task_id") == NULL ||
+	    channel_id_of(status, "task_id") == NULL ||
 	    task_state_parse(json_str_or(status, "state", "")) < 0) {
 		m->metrics.invalid_status_updates++;
 		ipc_reply(p, error_reply("invalid STATUS_UPDATE: needs framework_id "
@@ -242,8 +242,8 @@ on_status_update(struct master *m, struct ipc_pending *p, json_t *msg)
 static void
 on_framework_message(struct master *m, struct ipc_pending *p, json_t *msg)
 {
-	const char *fw_id = id_of(msg, "framework_id");
-	const char *ex_id = id_of(msg, "executor_id");
+	const char *fw_id = channel_id_of(msg, "framework_id");
+	const char *ex_id = channel_id_of(msg, "executor_id");
 	const char *data = json_str_or(msg, "data", NULL);
 	struct framework *fw;
 	struct agent *a;

@@ -80,16 +80,6 @@ framework_completed(const struct master *m, const char *id)
 	return NULL;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		abort();
-	return d;
-}
-
 const char *
 framework_role_of(const struct framework *fw)
 {
@@ -138,16 +128,13 @@ framework_set_info(struct framework *fw, const json_t *info)
 		size_t i;
 		json_t *r;
 
-		fw->roles = calloc(json_array_size(roles), sizeof(char *));
-		if (fw->roles == NULL)
-			abort();
+		fw->roles = xcalloc(json_array_size(roles), sizeof(char *));
 		json_array_foreach(roles, i, r)
 			if (json_is_string(r))
 				fw->roles[fw->nroles++] = xstrdup(json_string_value(r));
 	}
 	if (fw->nroles == 0) {
-		if ((fw->roles = calloc(1, sizeof(char *))) == NULL)
-			abort();
+		fw->roles = xcalloc(1, sizeof(char *));
 		fw->roles[fw->nroles++] = xstrdup(json_str_or(info, "role", "*"));
 	}
 	if (fw->alloc)

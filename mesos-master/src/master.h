@@ -23,6 +23,7 @@
 #include "dcos/json.h"
 #include "dcos/jsonw.h"
 #include "dcos/resources.h"
+#include "dcos/xalloc.h"
 
 struct event;
 struct event_base;
@@ -320,6 +321,9 @@ void agent_apply_report(struct master *m, struct agent *a,
 /* channel.c */
 int channel_listen(struct master *m, char *err, size_t errlen);
 void channel_close(struct master *m);
+/* An id of an agent message, written {"value": "..."} (v1) or as a bare
+ * string; NULL when missing, empty or too long. */
+const char *channel_id_of(const json_t *obj, const char *key);
 struct chan *chan_get(struct master *m, const char *url);
 void chan_put(struct master *m, struct chan *c);
 typedef void (*agent_reply_fn)(struct master *m, json_t *reply,

@@ -83,16 +83,6 @@ dump_or_null(const json_t *v)
 	return v && !json_is_null(v) ? json_compact(v) : NULL;
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		abort();
-	return d;
-}
-
 struct task *
 task_new(struct framework *fw, struct agent *a, const char *id)
 {
