@@ -13,6 +13,11 @@ $(eval $(call program,mesos-executor,$(sort $(wildcard mesos-agent/executor/*.c)
 $(eval $(call program,mesos-containerizer,$(sort $(wildcard mesos-agent/containerizer/*.c)) mesos-agent/lib/launch.c))
 $(eval $(call program,mesos-fetcher,$(sort $(wildcard mesos-agent/fetcher/*.c))))
 
+# mesos-executor is exec'd for every task: libevent and jansson linked in
+# (only libc left for the dynamic linker) save ~0.13 ms of CPU per exec.
+$(BUILD)/bin/mesos-executor: LDLIBS = -Wl,--as-needed -Wl,-Bstatic \
+	-levent_extra -levent_core -ljansson -Wl,-Bdynamic -lm
+
 $(BUILD)/obj/mesos-agent/%.o: ALL_CFLAGS += $(MESOS_AGENT_CFLAGS)
 $(BUILD)/san/mesos-agent/%.o: ALL_CFLAGS += $(MESOS_AGENT_CFLAGS)
 

@@ -118,6 +118,12 @@ struct framework {
 	struct executor_list executors;
 	struct executor_list completed; /* newest last, bounded */
 	size_t ncompleted;
+	/* indexes, so a burst of launches and updates does not scan lists:
+	 * id -> running executor, id -> task (running or completed
+	 * executors). An id met twice (only a recovery can do that) turns
+	 * an index off: lookups then scan, as they did before indexes. */
+	struct strmap *executors_by_id, *tasks_by_id;
+	bool executor_ids_dup, task_ids_dup;
 };
 TAILQ_HEAD(framework_list, framework);
 
@@ -192,7 +198,8 @@ struct agent {
 	struct framework_list completed_frameworks;
 	size_t ncompleted_frameworks;
 	struct strmap *streams;         /* key -> update_stream */
-	struct gc_list gc;
+	struct gc_list gc;              /* oldest first */
+	struct strmap *gc_paths;        /* path -> gc_entry */
 	struct event *gc_timer, *gc_watch;
 	int recovering;                 /* executors still to reconnect */
 	struct event *stop_timer;
@@ -238,6 +245,8 @@ int channel_start(struct agent *a, char *err, size_t errlen);
 /* frameworks.c */
 struct framework *framework_find(struct agent *a, const char *id);
 struct framework *framework_add(struct agent *a, const json_t *info);
+struct framework *framework_new(const char *id, json_t *info /* stolen */);
+void framework_free(struct framework *fw);
 void framework_maybe_remove(struct agent *a, struct framework *fw);
 struct executor *executor_find(struct framework *fw, const char *id);
 struct executor *executor_new(struct agent *a, struct framework *fw,
@@ -249,6 +258,7 @@ struct task *task_new(struct executor *ex, const char *id, const json_t *info,
     enum task_phase phase);
 void task_set_phase(struct task *t, enum task_phase phase);
 void executor_maybe_complete(struct executor *ex);
+void executor_retire(struct executor *ex);
 void executor_free(struct executor *ex);
 void task_free(struct task *t);
 

@@ -15,6 +15,7 @@
 
 #include "dcos/json.h"
 #include "dcos/log.h"
+#include "dcos/strmap.h"
 
 #include "agent.h"
 
@@ -30,17 +31,50 @@ framework_find(struct agent *a, const char *id)
 }
 
 struct framework *
+framework_new(const char *id, json_t *info)
+{
+	struct framework *fw = calloc(1, sizeof(*fw));
+
+	if (fw == NULL || (fw->id = strdup(id)) == NULL)
+		abort();
+	fw->info = info;
+	TAILQ_INIT(&fw->executors);
+	TAILQ_INIT(&fw->completed);
+	fw->executors_by_id = strmap_new();
+	fw->tasks_by_id = strmap_new();
+	return fw;
+}
+
+/* The framework and every executor it still holds; the caller has taken
+ * it off its list. */
+void
+framework_free(struct framework *fw)
+{
+	struct executor *ex;
+
+	while ((ex = TAILQ_FIRST(&fw->executors)) != NULL) {
+		TAILQ_REMOVE(&fw->executors, ex, link);
+		executor_free(ex);
+	}
+	while ((ex = TAILQ_FIRST(&fw->completed)) != NULL) {
+		TAILQ_REMOVE(&fw->completed, ex, link);
+		executor_free(ex);
+	}
+	strmap_free(fw->executors_by_id);
+	strmap_free(fw->tasks_by_id);
+	json_decref(fw->info);
+	free(fw->id);
+	free(fw);
+}
+
+struct framework *
 framework_add(struct agent *a, const json_t *info)
 {
 	const char *id = mesos_id_get(info, "id");
 	struct framework *fw = framework_find(a, id);
 
 	if (fw == NULL) {
-		if ((fw = calloc(1, sizeof(*fw))) == NULL ||
-		    (fw->id = strdup(id)) == NULL)
-			abort();
-		TAILQ_INIT(&fw->executors);
-		TAILQ_INIT(&fw->completed);
+		fw = framework_new(id, NULL);
 		TAILQ_INSERT_TAIL(&a->frameworks, fw, link);
 	} else if (json_equal(fw->info, (json_t *)info)) {
 		return fw;
@@ -64,17 +98,9 @@ framework_maybe_remove(struct agent *a, struct framework *fw)
 	TAILQ_INSERT_TAIL(&a->completed_frameworks, fw, link);
 	if (++a->ncompleted_frameworks > (size_t)a->f.max_completed_frameworks &&
 	    (old = TAILQ_FIRST(&a->completed_frameworks)) != NULL) {
-		struct executor *ex;
-
 		TAILQ_REMOVE(&a->completed_frameworks, old, link);
 		a->ncompleted_frameworks--;
-		while ((ex = TAILQ_FIRST(&old->completed)) != NULL) {
-			TAILQ_REMOVE(&old->completed, ex, link);
-			executor_free(ex);
-		}
-		json_decref(old->info);
-		free(old->id);
-		free(old);
+		framework_free(old);
 	}
 }
 
@@ -83,6 +109,8 @@ executor_find(struct framework *fw, const char *id)
 {
 	struct executor *ex;
 
+	if (!fw->executor_ids_dup)
+		return strmap_get(fw->executors_by_id, id);
 	TAILQ_FOREACH(ex, &fw->executors, link)
 		if (strcmp(ex->id, id) == 0)
 			return ex;
@@ -124,6 +152,8 @@ task_find(struct agent *a, const char *fw_id, const char *id)
 
 	if (fw == NULL)
 		return NULL;
+	if (!fw->task_ids_dup)
+		return strmap_get(fw->tasks_by_id, id);
 	TAILQ_FOREACH(ex, &fw->executors, link)
 		if ((t = executor_task(ex, id)) != NULL)
 			return t;
@@ -153,6 +183,10 @@ task_new(struct executor *ex, const char *id, const json_t *info,
 	json_errs_free(&e);
 	t->phase = phase;
 	TAILQ_INSERT_TAIL(phase_list(ex, phase), t, link);
+	if (strmap_get(ex->fw->tasks_by_id, id) == NULL)
+		strmap_put(ex->fw->tasks_by_id, id, t);
+	else
+		ex->fw->task_ids_dup = true;
 	return t;
 }
 
@@ -171,6 +205,8 @@ task_set_phase(struct task *t, enum task_phase phase)
 void
 task_free(struct task *t)
 {
+	if (strmap_get(t->ex->fw->tasks_by_id, t->id) == t)
+		strmap_del(t->ex->fw->tasks_by_id, t->id);
 	free(t->id);
 	json_decref(t->info);
 	json_decref(t->statuses);
@@ -184,6 +220,8 @@ executor_free(struct executor *ex)
 {
 	struct task *t;
 
+	if (strmap_get(ex->fw->executors_by_id, ex->id) == ex)
+		strmap_del(ex->fw->executors_by_id, ex->id);
 	for (int p = PHASE_QUEUED; p <= PHASE_COMPLETED; p++) {
 		struct task_list *l = phase_list(ex, (enum task_phase)p);
 
@@ -227,15 +265,27 @@ executor_maybe_complete(struct executor *ex)
 	log_info("executor %s of framework %s is done; its sandbox %s is kept "
 	    "for garbage collection", ex->id, fw->id, ex->directory);
 	checkpoint_executor_done(a, ex);
-	TAILQ_REMOVE(&fw->executors, ex, link);
-	TAILQ_INSERT_TAIL(&fw->completed, ex, link);
-	if (++fw->ncompleted > (size_t)a->f.max_completed_executors_per_framework &&
+	executor_retire(ex);
+	if (fw->ncompleted > (size_t)a->f.max_completed_executors_per_framework &&
 	    (old = TAILQ_FIRST(&fw->completed)) != NULL) {
 		TAILQ_REMOVE(&fw->completed, old, link);
 		fw->ncompleted--;
 		executor_free(old);
 	}
 	framework_maybe_remove(a, fw);
+}
+
+/* From the framework's running executors to its completed ones. */
+void
+executor_retire(struct executor *ex)
+{
+	struct framework *fw = ex->fw;
+
+	TAILQ_REMOVE(&fw->executors, ex, link);
+	TAILQ_INSERT_TAIL(&fw->completed, ex, link);
+	fw->ncompleted++;
+	if (strmap_get(fw->executors_by_id, ex->id) == ex)
+		strmap_del(fw->executors_by_id, ex->id);
 }
 
 struct executor *
@@ -271,6 +321,10 @@ executor_new(struct agent *a, struct framework *fw, const char *id,
 	    &ex->res, &e);
 	json_errs_free(&e);
 	TAILQ_INSERT_TAIL(&fw->executors, ex, link);
+	if (strmap_get(fw->executors_by_id, id) == NULL)
+		strmap_put(fw->executors_by_id, id, ex);
+	else
+		fw->executor_ids_dup = true;
 	return ex;
 }
 

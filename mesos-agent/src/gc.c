@@ -16,10 +16,18 @@
 #include <event2/event.h>
 
 #include "dcos/log.h"
+#include "dcos/strmap.h"
 
 #include "agent.h"
 
-
+static void
+entry_free(struct agent *a, struct gc_entry *e)
+{
+	TAILQ_REMOVE(&a->gc, e, link);
+	strmap_del(a->gc_paths, e->path);
+	free(e->path);
+	free(e);
+}
 
 double
 gc_max_age(double delay, double headroom, double usage)
@@ -52,7 +60,6 @@ prune(struct agent *a)
 	TAILQ_FOREACH_SAFE(e, &a->gc, link, next) {
 		if (now - e->scheduled < max_age)
 			continue;
-		TAILQ_REMOVE(&a->gc, e, link);
 		if (fs_rmtree(e->path) == 0) {
 			a->metrics.gc_ok++;
 			log_info("garbage collected %s (%.0fs old, disk %.0f%% used)",
@@ -61,8 +68,7 @@ prune(struct agent *a)
 			a->metrics.gc_failed++;
 			log_warn("cannot garbage collect %s", e->path);
 		}
-		free(e->path);
-		free(e);
+		entry_free(a, e);
 	}
 	arm(a, max_age);
 }
@@ -139,14 +145,16 @@ gc_schedule(struct agent *a, const char *path, double when)
 	    (e->path = strdup(path)) == NULL)
 		abort();
 	e->scheduled = when;
-	/* keep the list oldest first */
-	TAILQ_FOREACH(pos, &a->gc, link)
-		if (pos->scheduled > when)
+	/* keep the list oldest first; entries mostly come in time order, so
+	 * look from the newest end */
+	TAILQ_FOREACH_REVERSE(pos, &a->gc, gc_list, link)
+		if (pos->scheduled <= when)
 			break;
 	if (pos)
-		TAILQ_INSERT_BEFORE(pos, e, link);
+		TAILQ_INSERT_AFTER(&a->gc, pos, e, link);
 	else
-		TAILQ_INSERT_TAIL(&a->gc, e, link);
+		TAILQ_INSERT_HEAD(&a->gc, e, link);
+	strmap_put(a->gc_paths, e->path, e);
 	if (a->gc_timer)
 		arm(a, gc_max_age(a->f.gc_delay, a->f.gc_disk_headroom,
 		    disk_usage(a->f.work_dir)));
@@ -155,14 +163,12 @@ gc_schedule(struct agent *a, const char *path, double when)
 void
 gc_unschedule(struct agent *a, const char *path)
 {
-	struct gc_entry *e, *next;
+	struct gc_entry *e;
 
-	TAILQ_FOREACH_SAFE(e, &a->gc, link, next)
-		if (strcmp(e->path, path) == 0) {
-			TAILQ_REMOVE(&a->gc, e, link);
-			free(e->path);
-			free(e);
-		}
+	if (a->gc_paths == NULL)
+		a->gc_paths = strmap_new();
+	if ((e = strmap_get(a->gc_paths, path)) != NULL)
+		entry_free(a, e);
 }
 
 void
@@ -170,11 +176,10 @@ gc_free(struct agent *a)
 {
 	struct gc_entry *e;
 
-	while ((e = TAILQ_FIRST(&a->gc)) != NULL) {
-		TAILQ_REMOVE(&a->gc, e, link);
-		free(e->path);
-		free(e);
-	}
+	while ((e = TAILQ_FIRST(&a->gc)) != NULL)
+		entry_free(a, e);
+	strmap_free(a->gc_paths);
+	a->gc_paths = NULL;
 	if (a->gc_timer)
 		event_free(a->gc_timer);
 	if (a->gc_watch)

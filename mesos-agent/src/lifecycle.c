@@ -132,7 +132,6 @@ void
 agent_teardown(struct agent *a)
 {
 	struct framework *fw;
-	struct executor *ex;
 
 	master_stop(a);
 	/* streams first: their close callbacks still see the executors */
@@ -141,27 +140,11 @@ agent_teardown(struct agent *a)
 	ipc_close(a->channel);
 	while ((fw = TAILQ_FIRST(&a->frameworks)) != NULL) {
 		TAILQ_REMOVE(&a->frameworks, fw, link);
-		while ((ex = TAILQ_FIRST(&fw->executors)) != NULL) {
-			TAILQ_REMOVE(&fw->executors, ex, link);
-			executor_free(ex);
-		}
-		while ((ex = TAILQ_FIRST(&fw->completed)) != NULL) {
-			TAILQ_REMOVE(&fw->completed, ex, link);
-			executor_free(ex);
-		}
-		json_decref(fw->info);
-		free(fw->id);
-		free(fw);
+		framework_free(fw);
 	}
 	while ((fw = TAILQ_FIRST(&a->completed_frameworks)) != NULL) {
 		TAILQ_REMOVE(&a->completed_frameworks, fw, link);
-		while ((ex = TAILQ_FIRST(&fw->completed)) != NULL) {
-			TAILQ_REMOVE(&fw->completed, ex, link);
-			executor_free(ex);
-		}
-		json_decref(fw->info);
-		free(fw->id);
-		free(fw);
+		framework_free(fw);
 	}
 	updates_free_all(a);
 	strmap_free(a->streams);

@@ -159,9 +159,7 @@ recover_run(const char *cid, void *arg)
 			TAILQ_FOREACH_SAFE(t, l, link, next)
 				task_set_phase(t, PHASE_COMPLETED);
 		}
-		TAILQ_REMOVE(&c->fw->executors, ex, link);
-		TAILQ_INSERT_TAIL(&c->fw->completed, ex, link);
-		c->fw->ncompleted++;
+		executor_retire(ex);
 		checkpoint_gc_executor(a, ex);
 		return;
 	}
@@ -219,12 +217,7 @@ recover_framework(const char *fw_id, void *arg)
 		log_warn("skipping framework %s: %s", fw_id, err);
 		return;
 	}
-	if ((fw = calloc(1, sizeof(*fw))) == NULL ||
-	    (fw->id = strdup(fw_id)) == NULL)
-		abort();
-	fw->info = info;
-	TAILQ_INIT(&fw->executors);
-	TAILQ_INIT(&fw->completed);
+	fw = framework_new(fw_id, info);
 	TAILQ_INSERT_TAIL(&c->a->frameworks, fw, link);
 	c->fw = fw;
 	snprintf(f, sizeof(f), "%s/runs", dir);
