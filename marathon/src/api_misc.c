@@ -124,7 +124,7 @@ get_queue(struct marathon *m, struct http_req *req)
 	size_t it = 0;
 	void *v;
 
-	while (smap_next(&m->st->apps, &it, NULL, &v)) {
+	while (strmap_next(m->st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		if (rt->app && !rt->removed && rt->to_launch > 0)
@@ -235,7 +235,7 @@ metrics(struct marathon *m, struct http_req *req)
 	json_t *g;
 
 	if (st)
-		while (smap_next(&st->apps, &it, NULL, &v)) {
+		while (strmap_next(st->apps, &it, NULL, &v)) {
 			state_counts(v, c);
 			staged += c[0];
 			running += c[1];

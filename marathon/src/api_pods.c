@@ -100,7 +100,7 @@ delete_pod(struct marathon *m, struct http_req *req, const char *id)
 static struct instance *
 find_instance(struct marathon *m, const char *pod_id, const char *id)
 {
-	struct instance *i = smap_get(&m->st->instances, id);
+	struct instance *i = strmap_get(m->st->instances, id);
 
 	if (i == NULL || i->ntasks == 0 || strcmp(i->app_id, pod_id) != 0 ||
 	    !instance_active(i))

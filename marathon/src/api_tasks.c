@@ -97,7 +97,7 @@ list_tasks(struct marathon *m, struct http_req *req)
 		return;
 	}
 	tasks = json_array();
-	while (smap_next(&m->st->apps, &it, NULL, &v)) {
+	while (strmap_next(m->st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		if (rt->app && rt->app->pod)
@@ -241,7 +241,7 @@ kill_app_task(struct marathon *m, struct http_req *req)
 
 	if (rt == NULL)
 		return;
-	i = smap_get(&m->st->instances, task);
+	i = strmap_get(m->st->instances, task);
 	if (i == NULL || strcmp(i->app_id, id) != 0 || !instance_active(i)) {
 		http_reply_error(req, 404, "Task '%s' does not exist", task);
 		return;
@@ -271,7 +271,7 @@ delete_tasks(struct marathon *m, struct http_req *req)
 	}
 	v = xcalloc(json_array_size(ids) + 1, sizeof(*v));
 	json_array_foreach(ids, k, t) {
-		struct instance *i = json_is_string(t) ? smap_get(&m->st->instances,
+		struct instance *i = json_is_string(t) ? strmap_get(m->st->instances,
 		    json_string_value(t)) : NULL;
 
 		if (i && instance_active(i) && i->ntasks == 0) /* pods: ::instances */

@@ -299,7 +299,7 @@ sweep(struct marathon *m)
 	size_t ngone = 0, it = 0;
 	void *v;
 
-	while (smap_next(&st->apps, &it, NULL, &v)) {
+	while (strmap_next(st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		if ((rt->removed || rt->app == NULL) && rt->dep == NULL &&
@@ -312,7 +312,7 @@ sweep(struct marathon *m)
 		if (gone[k]->app)
 			events_publish(m, "app_terminated_event", json_pack("{s:s}",
 			    "appId", gone[k]->id));
-		smap_del(&st->apps, gone[k]->id);
+		strmap_del(st->apps, gone[k]->id);
 		app_unref(gone[k]->app);
 		free(gone[k]->failure.task_id);
 		free(gone[k]->failure.message);
@@ -337,7 +337,7 @@ engine_run(struct marathon *m)
 	m->kicked = false;
 	if (st == NULL)
 		return;
-	while (smap_next(&st->apps, &it, NULL, &v)) {
+	while (strmap_next(st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 		int before = rt->to_launch;
 
@@ -420,7 +420,7 @@ engine_tick(struct marathon *m)
 
 	if (st == NULL)
 		return;
-	while (smap_next(&st->apps, &it, NULL, &v)) {
+	while (strmap_next(st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		for (size_t k = 0; k < rt->ninst; k++)
@@ -433,7 +433,7 @@ engine_tick(struct marathon *m)
 	}
 	free(expunge);
 	it = 0;
-	while (smap_next(&st->apps, &it, NULL, &v)) {
+	while (strmap_next(st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		if (rt->to_launch > 0 && rt->delay_until > 0 &&

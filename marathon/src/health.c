@@ -46,7 +46,7 @@ find(struct check *c, const struct app **app)
 
 	if (c->gen != c->m->gen || c->m->st == NULL)
 		return NULL;
-	i = smap_get(&c->m->st->instances, c->task_id);
+	i = strmap_get(c->m->st->instances, c->task_id);
 	if (i == NULL || (rt = state_rt(c->m->st, i->app_id, false)) == NULL ||
 	    rt->app == NULL)
 		return NULL;
@@ -333,7 +333,7 @@ health_tick(struct marathon *m)
 
 	if (st == NULL)
 		return;
-	while (smap_next(&st->apps, &it, NULL, &v)) {
+	while (strmap_next(st->apps, &it, NULL, &v)) {
 		struct app_rt *rt = v;
 
 		if (rt->app == NULL || (!app_has_marathon_hcs(rt->app) &&

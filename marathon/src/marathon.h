@@ -26,6 +26,8 @@
 #include "dcos/constraints.h"
 #include "dcos/json.h"
 #include "dcos/resources.h"
+#include "dcos/strmap.h"
+#include "dcos/xalloc.h"
 
 struct event;
 struct event_base;
@@ -44,9 +46,6 @@ struct store_tx;
 
 /* --- util.c --- */
 
-void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t size);
-char *xstrdup(const char *s);           /* NULL stays NULL */
 /* "2015-09-30T09:09:17.614Z"; returns out */
 char *util_iso8601(double t, char out[VERSION_LEN]);
 int util_parse_iso8601(const char *s, double *out);
@@ -76,21 +75,6 @@ void kv_copy(struct kvlist *dst, const struct kvlist *src);
 char **strv_dup(char *const *v, size_t n);
 void strv_free(char **v, size_t n);
 bool strv_has(char *const *v, size_t n, const char *s);
-
-/* A string-keyed hash map of pointers (open addressing). */
-struct smap {
-	char **keys;
-	void **vals;
-	size_t cap, n, tombs;
-};
-
-void smap_init(struct smap *m);
-void smap_free(struct smap *m);          /* keys only; values are the caller's */
-void *smap_get(const struct smap *m, const char *key);
-void smap_put(struct smap *m, const char *key, void *val);
-void *smap_del(struct smap *m, const char *key);
-/* iterate: for (size_t i = 0; smap_next(m, &i, &k, &v);) */
-bool smap_next(const struct smap *m, size_t *i, const char **key, void **val);
 
 /* A growable text buffer. */
 struct sbuf {
@@ -646,13 +630,13 @@ struct state {
 	struct root *root;
 	struct deployment **deps;
 	size_t ndeps;
-	struct smap apps;          /* app id -> struct app_rt */
-	struct smap instances;     /* instance id (app: task id) -> instance */
-	struct smap tasks;         /* pod task id -> its instance */
+	struct strmap *apps;       /* app id -> struct app_rt */
+	struct strmap *instances;  /* instance id (app: task id) -> instance */
+	struct strmap *tasks;      /* pod task id -> its instance */
 	char framework_id[128];
 	struct mesos *mesos;
 	struct health *health;
-	struct smap dirty;         /* task id -> instance (or NULL: deleted) */
+	struct strmap *dirty;      /* task id -> instance (or NULL: deleted) */
 	bool flush_inflight;
 };
 

@@ -51,7 +51,7 @@ candidates(struct state *st, struct app_rt ***out)
 	double now = clock_mono();
 	void *p;
 
-	while (smap_next(&st->apps, &it, NULL, &p)) {
+	while (strmap_next(st->apps, &it, NULL, &p)) {
 		struct app_rt *rt = p;
 
 		if (rt->to_launch <= 0 || rt->app == NULL || rt->removed ||
@@ -185,7 +185,7 @@ placed(struct marathon *m, struct slot *sl, struct app_rt *rt,
     struct instance *i)
 {
 	state_add_instance(m->st, i);
-	smap_del(&m->st->dirty, i->id);
+	strmap_del(m->st->dirty, i->id);
 	if (sl->tx == NULL)
 		sl->tx = persist_tx(m);
 	tx_put_instance(sl->tx, i);

@@ -183,8 +183,8 @@ persist_load(struct marathon *m)
 		ninst++;
 	}
 	store_rows_free(rows);
-	smap_free(&st->dirty);
-	smap_init(&st->dirty);
+	strmap_free(st->dirty);
+	st->dirty = strmap_new();
 	if ((rows = query(m, "SELECT key, value FROM marathon_meta")) == NULL)
 		goto fail;
 	for (size_t r = 0; r < rows->nrows; r++) {
@@ -393,7 +393,7 @@ flushed(struct marathon *m, bool ok, bool current, void *arg)
 	if (!current || m->st == NULL)
 		return;
 	m->st->flush_inflight = false;
-	if (m->st->dirty.n)
+	if (strmap_count(m->st->dirty))
 		persist_flush(m);
 }
 
@@ -406,22 +406,22 @@ persist_flush(struct marathon *m)
 	void *v;
 	size_t it = 0;
 
-	if (st == NULL || st->flush_inflight || st->dirty.n == 0)
+	if (st == NULL || st->flush_inflight || strmap_count(st->dirty) == 0)
 		return;
 	if (m->store == NULL) {
-		smap_free(&st->dirty);
-		smap_init(&st->dirty);
+		strmap_free(st->dirty);
+		st->dirty = strmap_new();
 		return;
 	}
 	tx = persist_tx(m);
-	while (smap_next(&st->dirty, &it, &key, &v)) {
+	while (strmap_next(st->dirty, &it, &key, &v)) {
 		if (state_dirty_deleted(v))
 			tx_del_instance(tx, key);
 		else
 			tx_put_instance(tx, v);
 	}
-	smap_free(&st->dirty);
-	smap_init(&st->dirty);
+	strmap_free(st->dirty);
+	st->dirty = strmap_new();
 	st->flush_inflight = true;
 	persist_submit(m, tx, flushed, NULL);
 }

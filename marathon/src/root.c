@@ -389,7 +389,7 @@ root_validate(const struct root *r, struct json_errs *e)
 {
 	size_t before = errs_total(e);
 	int *depth = xcalloc(r->napps, sizeof(int));
-	struct smap ports;
+	struct strmap *ports;
 
 	for (size_t i = 0; i < r->napps; i++) {
 		if (holds_anything(r, r->apps[i]->id) ||
@@ -406,7 +406,7 @@ root_validate(const struct root *r, struct json_errs *e)
 	if (root_depths(r, depth) == -1)
 		json_errs_add(e, "/", "Dependency graph has cyclic dependencies.");
 	free(depth);
-	smap_init(&ports);
+	ports = strmap_new();
 	for (size_t i = 0; i < r->napps; i++) {
 		const struct app *a = r->apps[i];
 
@@ -417,15 +417,15 @@ root_validate(const struct root *r, struct json_errs *e)
 			if (a->ports[k].port == 0)
 				continue;
 			snprintf(key, sizeof(key), "%d", a->ports[k].port);
-			other = smap_get(&ports, key);
+			other = strmap_get(ports, key);
 			if (other && other != a)
 				json_errs_add(e, "/", "Requested service port %d conflicts "
 				    "with a service port in app %s", a->ports[k].port,
 				    other->id);
-			smap_put(&ports, key, (void *)a);
+			strmap_put(ports, key, (void *)a);
 		}
 	}
-	smap_free(&ports);
+	strmap_free(ports);
 	return errs_total(e) > before ? -1 : 0;
 }
 

@@ -48,7 +48,7 @@ sched_subscribed(struct marathon *m, const char *framework_id)
 		size_t it = 0;
 		void *v;
 
-		while (smap_next(&st->instances, &it, NULL, &v)) {
+		while (strmap_next(st->instances, &it, NULL, &v)) {
 			struct instance *i = v;
 
 			if (i->kill != KILL_NONE)
@@ -133,7 +133,7 @@ sched_reconcile(struct marathon *m)
 
 	if (st == NULL || !mesos_subscribed(st->mesos))
 		return;
-	while (smap_next(&st->instances, &it, NULL, &v)) {
+	while (strmap_next(st->instances, &it, NULL, &v)) {
 		struct instance *i = v;
 
 		if (i->agent_id == NULL)

@@ -18,10 +18,10 @@ state_new(void)
 	struct state *st = xcalloc(1, sizeof(*st));
 
 	st->root = root_new();
-	smap_init(&st->apps);
-	smap_init(&st->instances);
-	smap_init(&st->tasks);
-	smap_init(&st->dirty);
+	st->apps = strmap_new();
+	st->instances = strmap_new();
+	st->tasks = strmap_new();
+	st->dirty = strmap_new();
 	return st;
 }
 
@@ -49,12 +49,12 @@ state_free(struct state *st)
 
 	if (st == NULL)
 		return;
-	while (smap_next(&st->apps, &it, NULL, &v))
+	while (strmap_next(st->apps, &it, NULL, &v))
 		rt_free(v);
-	smap_free(&st->apps);
-	smap_free(&st->instances);
-	smap_free(&st->tasks);
-	smap_free(&st->dirty);
+	strmap_free(st->apps);
+	strmap_free(st->instances);
+	strmap_free(st->tasks);
+	strmap_free(st->dirty);
 	for (size_t i = 0; i < st->ndeps; i++)
 		deployment_free(st->deps[i]);
 	free(st->deps);
@@ -65,13 +65,13 @@ state_free(struct state *st)
 struct app_rt *
 state_rt(struct state *st, const char *app_id, bool create)
 {
-	struct app_rt *rt = smap_get(&st->apps, app_id);
+	struct app_rt *rt = strmap_get(st->apps, app_id);
 
 	if (rt || !create)
 		return rt;
 	rt = xcalloc(1, sizeof(*rt));
 	rt->id = xstrdup(app_id);
-	smap_put(&st->apps, app_id, rt);
+	strmap_put(st->apps, app_id, rt);
 	return rt;
 }
 
@@ -82,9 +82,9 @@ state_add_instance(struct state *st, struct instance *i)
 
 	rt->inst = xrealloc(rt->inst, (rt->ninst + 1) * sizeof(*rt->inst));
 	rt->inst[rt->ninst++] = i;
-	smap_put(&st->instances, i->id, i);
+	strmap_put(st->instances, i->id, i);
 	for (size_t k = 0; k < i->ntasks; k++)
-		smap_put(&st->tasks, i->tasks[k].id, i);
+		strmap_put(st->tasks, i->tasks[k].id, i);
 	if (rt->app)
 		instance_fit_checks(i, rt->app);
 	state_touch(st, i);
@@ -93,17 +93,17 @@ state_add_instance(struct state *st, struct instance *i)
 struct instance *
 state_find_task(const struct state *st, const char *task_id)
 {
-	struct instance *i = smap_get(&st->instances, task_id);
+	struct instance *i = strmap_get(st->instances, task_id);
 
 	if (i && i->ntasks == 0)
 		return i;
-	return smap_get(&st->tasks, task_id);
+	return strmap_get(st->tasks, task_id);
 }
 
 void
 state_touch(struct state *st, struct instance *i)
 {
-	smap_put(&st->dirty, i->id, i);
+	strmap_put(st->dirty, i->id, i);
 }
 
 void
@@ -122,10 +122,10 @@ state_del_instance(struct state *st, struct instance *i)
 		}
 		rt->dirty = true;
 	}
-	smap_del(&st->instances, i->id);
+	strmap_del(st->instances, i->id);
 	for (size_t k = 0; k < i->ntasks; k++)
-		smap_del(&st->tasks, i->tasks[k].id);
-	smap_put(&st->dirty, i->id, &deleted_mark);
+		strmap_del(st->tasks, i->tasks[k].id);
+	strmap_put(st->dirty, i->id, &deleted_mark);
 	instance_free(i);
 }
 

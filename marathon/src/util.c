@@ -1,8 +1,8 @@
 /*
- * util: small helpers the rest of dcos-marathon leans on: allocation that
- * never returns NULL, Marathon's timestamps and versions, Scala-style
- * number text for the task environment, ordered string maps (labels,
- * secrets) and a string-keyed hash map (apps and instances by id).
+ * util: small helpers the rest of dcos-marathon leans on: Marathon's
+ * timestamps and versions, Scala-style number text for the task
+ * environment, string buffers, ordered string maps (labels, secrets) and
+ * string vectors.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -12,37 +12,6 @@
 #include <time.h>
 
 #include "marathon.h"
-
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-void *
-xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size ? size : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		abort();
-	return p;
-}
 
 char *
 util_iso8601(double t, char out[VERSION_LEN])
@@ -280,150 +249,5 @@ strv_has(char *const *v, size_t n, const char *s)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
 			return true;
-	return false;
-}
-
-/* --- string-keyed hash map --- */
-
-#define SMAP_TOMB ((char *)&smap_tomb)
-static char smap_tomb;
-
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-void
-smap_init(struct smap *m)
-{
-	memset(m, 0, sizeof(*m));
-}
-
-void
-smap_free(struct smap *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i] && m->keys[i] != SMAP_TOMB)
-			free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
-
-static size_t
-slot(const struct smap *m, const char *key, bool for_insert)
-{
-	size_t mask = m->cap - 1, i = hash(key) & mask, tomb = (size_t)-1;
-
-	for (;;) {
-		char *k = m->keys[i];
-
-		if (k == NULL)
-			return for_insert && tomb != (size_t)-1 ? tomb : i;
-		if (k == SMAP_TOMB) {
-			if (tomb == (size_t)-1)
-				tomb = i;
-		} else if (strcmp(k, key) == 0) {
-			return i;
-		}
-		i = (i + 1) & mask;
-	}
-}
-
-static void
-grow(struct smap *m)
-{
-	struct smap old = *m;
-
-	m->cap = old.cap ? old.cap * 2 : 16;
-	if (old.n * 4 < old.cap)
-		m->cap = old.cap; /* mostly tombstones: rebuild at the same size */
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->vals = xcalloc(m->cap, sizeof(*m->vals));
-	m->n = 0;
-	m->tombs = 0;
-	for (size_t i = 0; i < old.cap; i++) {
-		if (old.keys[i] && old.keys[i] != SMAP_TOMB) {
-			size_t s = slot(m, old.keys[i], true);
-
-			m->keys[s] = old.keys[i];
-			m->vals[s] = old.vals[i];
-			m->n++;
-		}
-	}
-	free(old.keys);
-	free(old.vals);
-}
-
-void *
-smap_get(const struct smap *m, const char *key)
-{
-	size_t s;
-
-	if (m->cap == 0)
-		return NULL;
-	s = slot(m, key, false);
-	return m->keys[s] && m->keys[s] != SMAP_TOMB ? m->vals[s] : NULL;
-}
-
-void
-smap_put(struct smap *m, const char *key, void *val)
-{
-	size_t s;
-
-	/* tombstones count towards the load: rebuild at 1/2 */
-	if (m->cap == 0 || (m->n + m->tombs + 1) * 2 > m->cap)
-		grow(m);
-	s = slot(m, key, false);
-	if (m->keys[s] && m->keys[s] != SMAP_TOMB) {
-		m->vals[s] = val;
-		return;
-	}
-	s = slot(m, key, true);
-	if (m->keys[s] == SMAP_TOMB)
-		m->tombs--;
-	m->keys[s] = xstrdup(key);
-	m->vals[s] = val;
-	m->n++;
-}
-
-void *
-smap_del(struct smap *m, const char *key)
-{
-	size_t s;
-	void *v;
-
-	if (m->cap == 0)
-		return NULL;
-	s = slot(m, key, false);
-	if (m->keys[s] == NULL || m->keys[s] == SMAP_TOMB)
-		return NULL;
-	free(m->keys[s]);
-	m->keys[s] = SMAP_TOMB;
-	m->tombs++;
-	v = m->vals[s];
-	m->vals[s] = NULL;
-	m->n--;
-	return v;
-}
-
-bool
-smap_next(const struct smap *m, size_t *i, const char **key, void **val)
-{
-	for (; *i < m->cap; (*i)++) {
-		if (m->keys[*i] && m->keys[*i] != SMAP_TOMB) {
-			if (key)
-				*key = m->keys[*i];
-			if (val)
-				*val = m->vals[*i];
-			(*i)++;
-			return true;
-		}
-	}
 	return false;
 }

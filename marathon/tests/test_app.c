@@ -385,29 +385,6 @@ test_versions_increase_and_print_like_marathon(void **state)
 	assert_string_equal(num, "1.0E-4");
 }
 
-static void
-test_smap_survives_churn(void **state)
-{
-	struct smap m;
-	char key[32];
-
-	smap_init(&m);
-	for (int round = 0; round < 50; round++) {
-		for (int i = 0; i < 100; i++) {
-			snprintf(key, sizeof(key), "k%d-%d", round, i);
-			smap_put(&m, key, (void *)(intptr_t)(i + 1));
-		}
-		for (int i = 0; i < 100; i++) {
-			snprintf(key, sizeof(key), "k%d-%d", round, i);
-			assert_int_equal((intptr_t)smap_get(&m, key), i + 1);
-			if (i % 10)
-				smap_del(&m, key);
-		}
-	}
-	assert_int_equal(m.n, 50 * 10);
-	smap_free(&m);
-}
-
 int
 main(void)
 {
@@ -424,7 +401,6 @@ main(void)
 		cmocka_unit_test(test_clones_share_nothing_even_empty_lists),
 		cmocka_unit_test(test_partial_update_keeps_absent_fields),
 		cmocka_unit_test(test_versions_increase_and_print_like_marathon),
-		cmocka_unit_test(test_smap_survives_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
