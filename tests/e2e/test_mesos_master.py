@@ -190,12 +190,17 @@ def test_operator_api_answers_calls_and_streams_events(cluster):
 
     def types():
         return {e["type"] for e in events}
-    wait_for(lambda: {"FRAMEWORK_ADDED", "TASK_ADDED",
-                      "TASK_UPDATED"} <= types(), 10, what="task events")
+
+    def updated_states():
+        return [e["task_updated"]["state"] for e in events
+                if e["type"] == "TASK_UPDATED"]
+    # the operator stream is another connection than the framework's: its
+    # TASK_RUNNING may arrive a moment after the framework saw it
+    wait_for(lambda: {"FRAMEWORK_ADDED", "TASK_ADDED"} <= types() and
+             "TASK_RUNNING" in updated_states(), 10, what="task events")
     added = [e for e in events if e["type"] == "TASK_ADDED"][0]
     assert added["task_added"]["task"]["task_id"] == task["task_id"]
-    updated = [e for e in events if e["type"] == "TASK_UPDATED"]
-    assert updated[-1]["task_updated"]["state"] == "TASK_RUNNING"
+    assert updated_states()[-1] == "TASK_RUNNING"
 
     state = post(url, {"type": "GET_STATE"}).json()["get_state"]
     assert state["get_tasks"]["tasks"][0]["state"] == "TASK_RUNNING"
