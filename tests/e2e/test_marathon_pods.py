@@ -44,16 +44,25 @@ WEB = {
 }
 
 
+# The pod's HTTP container listens on 127.0.0.1, which every loopback agent
+# shares: host ports from a range of this test process's own, so a second
+# test run on the same machine cannot take them.
+_BASE = 21000 + (os.getpid() % 50) * 200
+AGENT_RESOURCES = f"cpus:4;mem:4096;disk:4096;ports:[{_BASE}-{_BASE + 199}]"
+
+
 class Env:
     def __init__(self, cluster):
         self.cluster = cluster
         self.master = start_mesos_master(cluster)
-        self.agent = start_mesos_agent(cluster, self.master)
+        self.agent = start_mesos_agent(cluster, self.master,
+                                       resources=AGENT_RESOURCES)
         self.agents = [self.agent]
         self.marathon = start_marathon(cluster, f"{self.master.ip}:5050")
 
     def another_agent(self):
-        a = start_mesos_agent(self.cluster, self.master)
+        a = start_mesos_agent(self.cluster, self.master,
+                              resources=AGENT_RESOURCES)
         self.agents.append(a)
         return a
 

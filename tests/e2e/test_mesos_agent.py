@@ -561,15 +561,18 @@ def test_tasks_run_as_their_user_and_unknown_users_fail(world, cluster):
 def test_health_checks_mark_tasks_healthy_and_kill_failing_ones(world):
     w = world()
     offer = offer_on(w.fw, w.agent_id)
-    web = w.fw.task(offer, "web", ports=[31042], cmd="exec /usr/bin/python3 "
-                    "-m http.server 31042 --bind 127.0.0.1")
-    web["health_check"] = {"type": "HTTP", "http": {"port": 31042,
-                                                    "path": "/"},
+    # Mesos checks go to 127.0.0.1, shared by every loopback agent: ports
+    # of this test process's own, so a second run on the machine cannot
+    # hold them
+    p = 31000 + (os.getpid() % 50) * 2
+    web = w.fw.task(offer, "web", ports=[p], cmd="exec /usr/bin/python3 "
+                    f"-m http.server {p} --bind 127.0.0.1")
+    web["health_check"] = {"type": "HTTP", "http": {"port": p, "path": "/"},
                            "delay_seconds": 0, "interval_seconds": 0.5,
                            "grace_period_seconds": 10}
-    tcp = w.fw.task(offer, "tcp", ports=[31043], cmd="exec /usr/bin/python3 "
-                    "-m http.server 31043 --bind 127.0.0.1")
-    tcp["health_check"] = {"type": "TCP", "tcp": {"port": 31043},
+    tcp = w.fw.task(offer, "tcp", ports=[p + 1], cmd="exec /usr/bin/python3 "
+                    f"-m http.server {p + 1} --bind 127.0.0.1")
+    tcp["health_check"] = {"type": "TCP", "tcp": {"port": p + 1},
                            "delay_seconds": 0, "interval_seconds": 0.5}
     # healthy while the file exists, then failing: killed after 2 failures
     flaky = w.fw.task(offer, "flaky", cmd="touch ok; sleep 2; rm ok; "
