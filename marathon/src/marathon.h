@@ -800,6 +800,9 @@ json_t *taskinfo_build(struct marathon *m, const struct app *a,
     const struct instance *inst, const json_t *resources);
 /* Sets name=value in an Environment.variables array (later wins). */
 void taskinfo_env_add(json_t *vars, const char *name, const char *value);
+/* <prefix>CPUS, MEM, DISK (Scala number text) and GPUS */
+void taskinfo_env_resources(json_t *vars, const char *prefix, double cpus,
+    double mem, double disk, int gpus);
 /* {"labels": [{"key", "value"}]} (new reference) */
 json_t *taskinfo_labels(const struct kvlist *l);
 

@@ -234,7 +234,7 @@ environment(struct marathon *m, const struct app *a,
     const char *task_id)
 {
 	json_t *vars = json_array();
-	char num[64], eid[TASKID_MAX];
+	char eid[TASKID_MAX];
 
 	env_vars_add(vars, a->env, a->nenv, &a->secrets);
 	env_vars_add(vars, c->env, c->nenv, &a->secrets);
@@ -245,14 +245,8 @@ environment(struct marathon *m, const struct app *a,
 	taskinfo_env_add(vars, "MARATHON_APP_ID", a->id);
 	taskinfo_env_add(vars, "MARATHON_APP_VERSION", a->version);
 	taskinfo_env_add(vars, "MARATHON_CONTAINER_ID", c->name);
-	util_scala_double(c->cpus, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_CONTAINER_RESOURCE_CPUS", num);
-	util_scala_double(c->mem, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_CONTAINER_RESOURCE_MEM", num);
-	util_scala_double(c->disk, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_CONTAINER_RESOURCE_DISK", num);
-	snprintf(num, sizeof(num), "%d", c->gpus);
-	taskinfo_env_add(vars, "MARATHON_CONTAINER_RESOURCE_GPUS", num);
+	taskinfo_env_resources(vars, "MARATHON_CONTAINER_RESOURCE_", c->cpus,
+	    c->mem, c->disk, c->gpus);
 	label_env(vars, &a->labels, &c->labels);
 	endpoint_env(m, vars, a->pod, i);
 	return json_pack("{s:o}", "variables", vars);

@@ -29,6 +29,24 @@ taskinfo_env_add(json_t *vars, const char *name, const char *value)
 	    "type", "VALUE", "value", value));
 }
 
+void
+taskinfo_env_resources(json_t *vars, const char *prefix, double cpus,
+    double mem, double disk, int gpus)
+{
+	const char *names[] = { "CPUS", "MEM", "DISK" };
+	double values[] = { cpus, mem, disk };
+	char name[64], num[64];
+
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(name, sizeof(name), "%s%s", prefix, names[k]);
+		util_scala_double(values[k], num, sizeof(num));
+		taskinfo_env_add(vars, name, num);
+	}
+	snprintf(name, sizeof(name), "%sGPUS", prefix);
+	snprintf(num, sizeof(num), "%d", gpus);
+	taskinfo_env_add(vars, name, num);
+}
+
 static void
 env_addf(json_t *vars, const char *prefix, const char *name, const char *fmt,
     int value)
@@ -95,20 +113,14 @@ environment(struct marathon *m, const struct app *a,
 {
 	json_t *vars = json_array();
 	const char *prefix = m->f.env_vars_prefix ? m->f.env_vars_prefix : "";
-	char num[64], name[600], names[8192] = "";
+	char name[600], names[8192] = "";
 	size_t used = 0;
 
 	taskinfo_env_add(vars, "MESOS_TASK_ID", inst->id);
 	taskinfo_env_add(vars, "MARATHON_APP_ID", a->id);
 	taskinfo_env_add(vars, "MARATHON_APP_VERSION", a->version);
-	util_scala_double(a->cpus, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_CPUS", num);
-	util_scala_double(a->mem, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_MEM", num);
-	util_scala_double(a->disk, num, sizeof(num));
-	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_DISK", num);
-	snprintf(num, sizeof(num), "%d", a->gpus);
-	taskinfo_env_add(vars, "MARATHON_APP_RESOURCE_GPUS", num);
+	taskinfo_env_resources(vars, "MARATHON_APP_RESOURCE_", a->cpus, a->mem,
+	    a->disk, a->gpus);
 	if (a->docker_image)
 		taskinfo_env_add(vars, "MARATHON_APP_DOCKER_IMAGE", a->docker_image);
 	for (size_t k = 0; k < a->labels.n; k++) {
