@@ -103,7 +103,10 @@ master_new(struct event_base *base, const struct flags_spec *spec,
 	m->registering = strmap_new();
 	TAILQ_INIT(&m->completed_frameworks);
 	TAILQ_INIT(&m->outmsgs);
+	m->weights = strmap_new();
+	m->log_base = log_get_level();
 	m->alloc = alloc_new();
+	weights_apply(m);
 	return m;
 }
 
@@ -214,8 +217,10 @@ master_reset(struct master *m)
 	m->agents_by_pid = strmap_new();
 	strmap_free(m->gone_agents);
 	m->gone_agents = strmap_new();
+	weights_clear(m); /* the next leader reads them from the registry */
 	alloc_free(m->alloc);
 	m->alloc = alloc_new();
+	weights_apply(m);
 }
 
 void
@@ -270,5 +275,8 @@ master_free(struct master *m)
 	strmap_free(m->offers);
 	strmap_free(m->channels);
 	strmap_free(m->registering);
+	weights_clear(m);
+	strmap_free(m->weights);
+	operator_admin_close(m);
 	free(m);
 }

@@ -22,6 +22,7 @@
 #include "dcos/ids.h"
 #include "dcos/json.h"
 #include "dcos/jsonw.h"
+#include "dcos/log.h"
 #include "dcos/resources.h"
 #include "dcos/xalloc.h"
 
@@ -243,6 +244,9 @@ struct master {
 	TAILQ_HEAD(outmsg_list, outmsg) outmsgs; /* to agents, in flight */
 	struct opsub *opsubs;         /* operator API SUBSCRIBE streams */
 	size_t nopsubs;
+	struct strmap *weights;       /* role -> double *: UPDATE_WEIGHTS */
+	enum log_level log_base;      /* --log_level */
+	struct event *log_revert;     /* ends a SET_LOGGING_LEVEL */
 };
 
 /* config.c */
@@ -250,6 +254,23 @@ const struct flags_spec *config_spec(struct master_flags *f);
 int config_check(struct master *m, char *err, size_t errlen);
 double config_role_weight(const struct master *m, const char *role);
 int config_role_allowed(const struct master *m, const char *role);
+
+/* weights.c: role weights for DRF: --weights, overridden by UPDATE_WEIGHTS
+ * (kept in the registry) */
+double weights_get(const struct master *m, const char *role);
+/* gives the allocator every weight known (after it is made anew) */
+void weights_apply(struct master *m);
+void weights_set(struct master *m, const char *role, double weight);
+void weights_clear(struct master *m);
+/* {"weight_infos": [{"role", "weight"}]} */
+json_t *weights_json(const struct master *m);
+
+/* operator_admin.c: operator calls beyond the state reads */
+void operator_admin_call(struct master *m, struct http_req *req,
+    const char *type, const json_t *body);
+/* answered by any master (logging level, files), not only the leader */
+bool operator_admin_local(const char *type);
+void operator_admin_close(struct master *m);
 
 /* master.c */
 struct master *master_new(struct event_base *base, const struct flags_spec *spec,
@@ -281,6 +302,9 @@ void registry_remove_agent(struct master *m, const char *agent_id);
 void registry_put_framework(struct master *m, const struct framework *fw,
     registry_done_fn cb, void *arg);
 void registry_remove_framework(struct master *m, const char *fw_id);
+/* weights: {"role": weight, ...}, written in one transaction */
+void registry_put_weights(struct master *m, const json_t *weights,
+    registry_done_fn cb, void *arg);
 /* reads the registry: agents become RECOVERED, frameworks recovered */
 void registry_recover(struct master *m, void (*done)(struct master *, int));
 
@@ -455,7 +479,8 @@ struct operation {
 	struct resources group_executor_res;
 };
 struct reconcile_item {
-	const char *task_id, *agent_id;
+	const char *id; /* task id, or operation id for RECONCILE_OPERATIONS */
+	const char *agent_id;
 };
 struct sched_call {
 	enum call_type type;
@@ -469,6 +494,7 @@ struct sched_call {
 	double refuse_seconds;
 	const char **roles;           /* REVIVE, SUPPRESS; empty = all */
 	size_t nroles;
+	/* task_id: the operation id for ACKNOWLEDGE_OPERATION_STATUS */
 	const char *task_id, *agent_id, *executor_id, *uuid, *data;
 	const json_t *kill_policy;
 	struct reconcile_item *recon;
@@ -479,6 +505,8 @@ int sched_parse(const json_t *body, struct sched_call *c, char *err,
     size_t errlen);
 void sched_call_free(struct sched_call *c);
 int sched_parse_framework_info(const json_t *fi, char *err, size_t errlen);
+/* a Mesos role name: "/"-separated parts, none empty, "." or ".." */
+int sched_valid_role(const char *r);
 
 /* sched_calls.c */
 void sched_subscribe(struct master *m, struct http_req *req,
@@ -493,6 +521,11 @@ void sched_accept(struct master *m, struct framework *fw,
 
 /* reconcile.c */
 void reconcile_tasks(struct master *m, struct framework *fw,
+    const struct reconcile_item *items, size_t n);
+/* RECONCILE_OPERATIONS: this master runs no offer operations with ids
+ * (ACCEPT takes LAUNCH and LAUNCH_GROUP only), so every operation asked
+ * about is answered from what is known of its agent, as for unknown tasks */
+void reconcile_operations(struct master *m, struct framework *fw,
     const struct reconcile_item *items, size_t n);
 
 /* events.c: the event bus and operator API subscribers */

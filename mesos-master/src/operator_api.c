@@ -3,7 +3,8 @@
  *   GET_HEALTH, GET_VERSION, GET_FLAGS, GET_METRICS, GET_MASTER (any master)
  *   GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_EXECUTORS, GET_TASKS,
  *   GET_ROLES, SUBSCRIBE, TEARDOWN, MARK_AGENT_GONE (leader; followers 307)
- * Responses are {"type": "<CALL>", "<call>": {...}}; other calls get 501.
+ * Responses are {"type": "<CALL>", "<call>": {...}}; the other calls are
+ * operator_admin.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +78,7 @@ roles(struct master *m)
 
 			if (r == NULL) {
 				r = json_pack("{s:s, s:f, s:[], s:[]}", "name",
-				    fw->roles[i], "weight", config_role_weight(m,
+				    fw->roles[i], "weight", weights_get(m,
 				    fw->roles[i]), "frameworks", "resources");
 				json_array_append_new(list, r);
 				strmap_put(seen, fw->roles[i], r);
@@ -137,6 +138,10 @@ h_operator(struct http_req *req, void *arg)
 		    "master_info", master_info_v1(m)));
 		goto out;
 	}
+	if (operator_admin_local(type)) {
+		operator_admin_call(m, req, type, body);
+		goto out;
+	}
 	if (leader_guard_http(m, req) == -1)
 		goto out;
 	if (!strcmp(type, "GET_STATE")) {
@@ -177,8 +182,7 @@ h_operator(struct http_req *req, void *arg)
 		agents_mark_gone(m, a, true);
 		http_reply_empty(req, 200);
 	} else {
-		http_reply_error(req, 501, "operator call %s is not implemented by "
-		    "this master", type);
+		operator_admin_call(m, req, type, body);
 	}
 out:
 	json_decref(body);

@@ -1,8 +1,8 @@
 /*
  * registry: what the master keeps in the store so that a new leader knows
  * the cluster after a failover: the admitted agents (and which are
- * unreachable or gone) and the frameworks with their FrameworkInfo
- * (failover timeout included). Tasks are not stored: as in Mesos they are
+ * unreachable or gone), the frameworks with their FrameworkInfo
+ * (failover timeout included) and the role weights set by UPDATE_WEIGHTS. Tasks are not stored: as in Mesos they are
  * rebuilt from re-registering agents.
  *
  * Writes are queued and committed in groups: while one transaction is in
@@ -36,12 +36,20 @@ static const char *const v1[] = {
 	NULL
 };
 
+static const char *const v2[] = {
+	"CREATE TABLE mesos_master_weights ("
+	" role TEXT PRIMARY KEY,"
+	" weight REAL NOT NULL)",
+	NULL
+};
+
 static const struct store_migration migrations[] = {
 	{ 1, v1 },
+	{ 2, v2 },
 };
 
 enum reg_kind { REG_ADMIT, REG_MARK, REG_REMOVE_AGENT, REG_PUT_FW,
-	REG_REMOVE_FW };
+	REG_REMOVE_FW, REG_PUT_WEIGHTS };
 
 struct reg_op {
 	enum reg_kind kind;
@@ -204,6 +212,21 @@ add_op(struct store_tx *tx, const struct reg_op *op)
 		    &v, 1);
 		break;
 	}
+	case REG_PUT_WEIGHTS: { /* text: {"role": weight, ...} */
+		json_t *w = json_loads(op->text, 0, NULL), *val;
+		const char *role;
+
+		json_object_foreach(w, role, val) {
+			struct store_val v[2] = { SV_TEXT(role),
+				SV_FLOAT(json_number_value(val)) };
+
+			store_tx_add(tx, "INSERT INTO mesos_master_weights (role, "
+			    "weight) VALUES (?1, ?2) ON CONFLICT(role) DO UPDATE "
+			    "SET weight = ?2", v, 2);
+		}
+		json_decref(w);
+		break;
+	}
 	}
 }
 
@@ -290,6 +313,13 @@ registry_remove_framework(struct master *m, const char *fw_id)
 	submit(m, REG_REMOVE_FW, fw_id, NULL, NULL, NULL);
 }
 
+void
+registry_put_weights(struct master *m, const json_t *weights,
+    registry_done_fn cb, void *arg)
+{
+	submit(m, REG_PUT_WEIGHTS, "weights", json_compact(weights), cb, arg);
+}
+
 /* --- recovery --- */
 
 struct recovery {
@@ -340,6 +370,28 @@ recover_agent(struct master *m, const char *id, const char *info_text,
 }
 
 static void
+weights_loaded(const struct store_result *res, void *arg)
+{
+	struct recovery *rc = arg;
+	struct master *m = rc->m;
+
+	if (rc->election != m->elections) {
+		free(rc);
+		return;
+	}
+	if (res->code == STORE_OK && m->role == ROLE_RECOVERING)
+		for (size_t i = 0; res->rows && i < res->rows->nrows; i++) {
+			const char *role = store_rows_text(res->rows, i, 0);
+			double w = store_rows_float(res->rows, i, 1);
+
+			if (role && w > 0)
+				weights_set(m, role, w);
+		}
+	rc->done(m, res->code);
+	free(rc);
+}
+
+static void
 frameworks_loaded(const struct store_result *res, void *arg)
 {
 	struct recovery *rc = arg;
@@ -369,8 +421,13 @@ frameworks_loaded(const struct store_result *res, void *arg)
 			json_decref(info);
 		}
 	}
-	rc->done(m, code);
-	free(rc);
+	if (code != STORE_OK || m->role != ROLE_RECOVERING) {
+		rc->done(m, code);
+		free(rc);
+		return;
+	}
+	store_query_submit(m->store, "SELECT role, weight FROM "
+	    "mesos_master_weights", NULL, 0, weights_loaded, rc);
 }
 
 static void

@@ -253,11 +253,11 @@ sched_call(struct master *m, struct framework *fw, struct sched_call *c,
 	case CALL_ACCEPT_INVERSE_OFFERS:
 	case CALL_DECLINE_INVERSE_OFFERS:
 		break; /* nothing to do: no inverse offers are ever made */
-	case CALL_ACKNOWLEDGE_OPERATION_STATUS:
 	case CALL_RECONCILE_OPERATIONS:
-		snprintf(err, errlen, "%s is not implemented by this master",
-		    call_type_name(c->type));
-		return 501;
+		reconcile_operations(m, fw, c->recon, c->nrecon);
+		break;
+	case CALL_ACKNOWLEDGE_OPERATION_STATUS:
+		break; /* no operation status carries a uuid here: nothing waits */
 	default:
 		snprintf(err, errlen, "unexpected call %s", call_type_name(c->type));
 		return 400;

@@ -271,6 +271,11 @@ parse_operation(const json_t *o, const char *path, struct operation *op,
 	resources_init(&op->group_executor_res);
 	if (!json_is_object(o) || type == NULL)
 		return fail(err, errlen, "%s.type: is required", path);
+	/* as Mesos: no operation feedback for launches (so no operation with
+	 * an id ever runs here; see reconcile_operations) */
+	if (json_object_get(o, "id"))
+		return fail(err, errlen, "%s.id: operation feedback is not "
+		    "supported for LAUNCH and LAUNCH_GROUP operations", path);
 	if (!strcmp(type, "LAUNCH")) {
 		op->type = OP_LAUNCH;
 		if (opt_obj(o, path, "launch", &body, err, errlen) == -1)
@@ -381,8 +386,8 @@ parse_roles(const json_t *body, const char *path, struct sched_call *c,
 
 /* A Mesos role: "/"-separated parts, none empty, ".", ".." or starting
  * with "-", and no whitespace, control characters or backslashes. */
-static int
-valid_role(const char *r)
+int
+sched_valid_role(const char *r)
 {
 	const char *part = r;
 
@@ -455,39 +460,44 @@ sched_parse_framework_info(const json_t *fi, char *err, size_t errlen)
 	if (!multi && json_array_size(roles) > 0)
 		return fail(err, errlen, "subscribe.framework_info.roles: needs the "
 		    "MULTI_ROLE capability (otherwise use role)");
-	if ((v = field(fi, "role")) && !valid_role(json_string_value(v)))
+	if ((v = field(fi, "role")) && !sched_valid_role(json_string_value(v)))
 		return fail(err, errlen, "subscribe.framework_info.role: '%s' is "
 		    "not a valid role name", json_string_value(v));
 	json_array_foreach(roles, i, v)
-		if (!json_is_string(v) || !valid_role(json_string_value(v)))
+		if (!json_is_string(v) || !sched_valid_role(json_string_value(v)))
 			return fail(err, errlen, "subscribe.framework_info.roles[%zu]:"
 			    " expected a valid role name", i);
 	return 0;
 }
 
+/* RECONCILE {"tasks": [{task_id, agent_id?}]} and RECONCILE_OPERATIONS
+ * {"operations": [{operation_id, agent_id?}]}: the same list, by call */
 static int
-parse_reconcile(const json_t *body, struct sched_call *c, char *err,
-    size_t errlen)
+parse_reconcile(const json_t *body, const char *key, struct sched_call *c,
+    char *err, size_t errlen)
 {
-	const json_t *tasks;
+	int ops = c->type == CALL_RECONCILE_OPERATIONS;
+	const char *list = ops ? "operations" : "tasks";
+	const json_t *items;
 	size_t i;
 	json_t *t;
 
 	if (body && !json_is_object(body))
-		return fail(err, errlen, "reconcile: expected an object");
-	if (opt_arr(body, "reconcile", "tasks", &tasks, err, errlen) == -1)
+		return fail(err, errlen, "%s: expected an object", key);
+	if (opt_arr(body, key, list, &items, err, errlen) == -1)
 		return -1;
-	c->recon = calloc(json_array_size(tasks) + 1, sizeof(*c->recon));
+	c->recon = calloc(json_array_size(items) + 1, sizeof(*c->recon));
 	if (c->recon == NULL)
 		abort();
-	json_array_foreach(tasks, i, t) {
-		char p[64];
+	json_array_foreach(items, i, t) {
+		char p[128];
 		struct reconcile_item *it = &c->recon[c->nrecon];
 
-		snprintf(p, sizeof(p), "reconcile.tasks[%zu]", i);
+		snprintf(p, sizeof(p), "%s.%s[%zu]", key, list, i);
 		if (!json_is_object(t))
 			return fail(err, errlen, "%s: expected an object", p);
-		if (need_id(t, p, "task_id", &it->task_id, err, errlen) == -1 ||
+		if (need_id(t, p, ops ? "operation_id" : "task_id", &it->id, err,
+		    errlen) == -1 ||
 		    opt_id(t, p, "agent_id", &it->agent_id, err, errlen) == -1)
 			return -1;
 		c->nrecon++;
@@ -592,7 +602,21 @@ parse_body(const json_t *root, struct sched_call *c, char *err, size_t errlen)
 			    "base64 encoded UUID (16 bytes)", c->uuid);
 		return 0;
 	case CALL_RECONCILE:
-		return parse_reconcile(body, c, err, errlen);
+	case CALL_RECONCILE_OPERATIONS:
+		return parse_reconcile(body, key, c, err, errlen);
+	case CALL_ACKNOWLEDGE_OPERATION_STATUS:
+		if (!json_is_object(body))
+			return fail(err, errlen, "acknowledge_operation_status: is "
+			    "required for an ACKNOWLEDGE_OPERATION_STATUS call");
+		if (opt_id(body, key, "agent_id", &c->agent_id, err, errlen) == -1 ||
+		    need_id(body, key, "operation_id", &c->task_id, err,
+		    errlen) == -1)
+			return -1;
+		c->uuid = json_str_or(body, "uuid", NULL);
+		if (c->uuid == NULL || !valid_uuid_b64(c->uuid))
+			return fail(err, errlen, "acknowledge_operation_status.uuid: "
+			    "is required, a base64 encoded UUID (16 bytes)");
+		return 0;
 	case CALL_MESSAGE:
 		if (!json_is_object(body))
 			return fail(err, errlen, "message: is required for a MESSAGE "

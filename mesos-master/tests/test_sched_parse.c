@@ -124,6 +124,44 @@ test_errors_name_the_field(void **state)
 	    "\"a\"},\"executor_id\":{\"value\":\"e\"}}}", "message.data");
 	expect_error("{\"type\":\"REVIVE\",\"framework_id\":\"f\"}",
 	    "framework_id");
+	expect_error("{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":"
+	    "\"o\"}],\"operations\":[{\"type\":\"LAUNCH\",\"id\":{\"value\":"
+	    "\"op\"},\"launch\":{\"task_infos\":[]}}]}}",
+	    "accept.operations[0].id: operation feedback");
+	expect_error("{\"type\":\"RECONCILE_OPERATIONS\",\"reconcile_operations"
+	    "\":{\"operations\":[{\"agent_id\":{\"value\":\"a\"}}]}}",
+	    "reconcile_operations.operations[0].operation_id");
+	expect_error("{\"type\":\"ACKNOWLEDGE_OPERATION_STATUS\","
+	    "\"acknowledge_operation_status\":{\"operation_id\":{\"value\":"
+	    "\"op\"},\"uuid\":\"AAAA\"}}", "base64 encoded UUID");
+	expect_error("{\"type\":\"ACKNOWLEDGE_OPERATION_STATUS\"}",
+	    "acknowledge_operation_status: is required");
+}
+
+static void
+test_operation_calls_are_parsed(void **state)
+{
+	struct sched_call c;
+	char err[256];
+
+	assert_int_equal(parse("{\"type\":\"RECONCILE_OPERATIONS\","
+	    "\"framework_id\":{\"value\":\"f\"},\"reconcile_operations\":"
+	    "{\"operations\":[{\"operation_id\":{\"value\":\"op1\"},"
+	    "\"agent_id\":{\"value\":\"a\"}},{\"operation_id\":"
+	    "{\"value\":\"op2\"}}]}}", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nrecon, 2);
+	assert_string_equal(c.recon[0].id, "op1");
+	assert_string_equal(c.recon[0].agent_id, "a");
+	assert_null(c.recon[1].agent_id);
+	sched_call_free(&c);
+	assert_int_equal(parse("{\"type\":\"ACKNOWLEDGE_OPERATION_STATUS\","
+	    "\"framework_id\":{\"value\":\"f\"},"
+	    "\"acknowledge_operation_status\":{\"operation_id\":{\"value\":"
+	    "\"op1\"},\"uuid\":\"5iRNoKd6TSiipSoPh5KxRw==\"}}", &c, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.task_id, "op1");
+	assert_null(c.agent_id);
+	sched_call_free(&c);
 }
 
 static void
@@ -148,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_nulls),
 		cmocka_unit_test(test_errors_name_the_field),
 		cmocka_unit_test(test_acknowledge_accepts_a_real_uuid),
+		cmocka_unit_test(test_operation_calls_are_parsed),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,11 +210,68 @@ def test_operator_api_answers_calls_and_streams_events(cluster):
     assert tasks["tasks"][0]["task_id"] == task["task_id"]
     assert post(url, {"type": "GET_FRAMEWORKS"}).status_code == 200
     assert post(url, {"type": "GET_EXECUTORS"}).status_code == 200
+    # not a Mesos call at all: 400, as Mesos fails to parse it
     bad = post(url, {"type": "NO_SUCH_CALL"})
-    assert bad.status_code == 501 and "NO_SUCH_CALL" in bad.json()["message"]
+    assert bad.status_code == 400 and "NO_SUCH_CALL" in bad.json()["message"]
     assert post(url, "{not json").status_code == 400
     stream.close()
     fw.close()
+
+
+def test_operator_weights_logging_and_the_calls_of_absent_features(cluster):
+    master = start_master(cluster, extra=["--weights=web=2"])
+    url = master.url + "/api/v1"
+
+    def weights():
+        got = post(url, {"type": "GET_WEIGHTS"}).json()["get_weights"]
+        return {w["role"]: w["weight"] for w in got["weight_infos"]}
+    assert weights() == {"web": 2.0}
+
+    # bad updates name the problem and change nothing
+    for infos, field in (([], "weight_infos"),
+                         ([{"role": "db", "weight": 0}], "weight"),
+                         ([{"role": "db", "weight": 3},
+                           {"role": "../x", "weight": 1}], "role")):
+        r = post(url, {"type": "UPDATE_WEIGHTS",
+                       "update_weights": {"weight_infos": infos}})
+        assert r.status_code == 400 and field in r.json()["message"], r.text
+    assert weights() == {"web": 2.0}
+
+    r = post(url, {"type": "UPDATE_WEIGHTS", "update_weights": {
+        "weight_infos": [{"role": "web", "weight": 5},
+                         {"role": "db", "weight": 0.5}]}})
+    assert r.status_code == 200, r.text
+    assert weights() == {"web": 5.0, "db": 0.5}
+    # kept in the registry: a restarted master (the next leader) has them
+    master.restart()
+    wait_for(lambda: post(url, {"type": "GET_WEIGHTS"}).status_code == 200,
+             30, what="the master leading again")
+    assert weights() == {"web": 5.0, "db": 0.5}
+
+    # debug logging for a while, then --log_level again
+    def level():
+        return post(url, {"type": "GET_LOGGING_LEVEL"}).json()[
+            "get_logging_level"]["level"]
+    assert level() == 0
+    r = post(url, {"type": "SET_LOGGING_LEVEL", "set_logging_level": {
+        "level": 1, "duration": {"nanoseconds": 1000000000}}})
+    assert r.status_code == 200, r.text
+    assert level() == 1
+    wait_for(lambda: level() == 0, 10, what="the level to come back")
+    r = post(url, {"type": "SET_LOGGING_LEVEL", "set_logging_level": {
+        "level": 1}})
+    assert r.status_code == 400 and "duration" in r.json()["message"]
+
+    # what this master does not have reads empty, and writes say why
+    r = post(url, {"type": "LIST_FILES", "list_files": {"path": "/x"}})
+    assert r.status_code == 404 and "journal" in r.json()["message"]
+    assert post(url, {"type": "GET_OPERATIONS"}).json()[
+        "get_operations"] == {"operations": []}
+    assert post(url, {"type": "GET_QUOTA"}).json()[
+        "get_quota"] == {"status": {"infos": []}}
+    r = post(url, {"type": "RESERVE_RESOURCES", "reserve_resources": {}})
+    assert r.status_code == 501
+    assert "dynamic reservations" in r.json()["message"]
 
 
 def test_event_bus_publishes_agent_framework_and_task_topics(cluster):

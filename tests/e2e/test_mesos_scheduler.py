@@ -153,6 +153,38 @@ def test_reconciliation_reports_known_and_unknown_tasks(mesos):
     old.close()
 
 
+def test_operation_reconciliation_answers_for_operations_never_run(mesos):
+    master, agent = mesos
+    fw = subscribed(master, name="operations-story")
+    agent_id = fw.wait_offers()[0]["agent_id"]["value"]
+
+    def operation_states(since):
+        return {e["update_operation_status"]["status"]["operation_id"][
+            "value"]: e["update_operation_status"]["status"]["state"]
+            for e in fw.events[since:]
+            if e.get("type") == "UPDATE_OPERATION_STATUS"}
+
+    mark = len(fw.events)
+    fw.call("RECONCILE_OPERATIONS", {"operations": [
+        {"operation_id": {"value": "op-1"}, "agent_id": {"value": agent_id}},
+        {"operation_id": {"value": "op-2"}}]})
+    got = fw.wait_for(lambda: (lambda s: s if len(s) == 2 else None)(
+        operation_states(mark)), 15, "two operation statuses")
+    assert got == {"op-1": "OPERATION_UNKNOWN", "op-2": "OPERATION_UNKNOWN"}
+
+    # implicit: no operation ever runs here, so nothing is sent
+    fw.call("RECONCILE_OPERATIONS", {})
+    fw.call("ACKNOWLEDGE_OPERATION_STATUS", {
+        "operation_id": {"value": "op-1"}, "agent_id": {"value": agent_id},
+        "uuid": "5iRNoKd6TSiipSoPh5KxRw=="})
+    bad = fw.call("ACKNOWLEDGE_OPERATION_STATUS", {
+        "operation_id": {"value": "op-1"}, "uuid": "nope"}, expect=400)
+    assert "uuid" in bad.text
+    bad = fw.call("RECONCILE_OPERATIONS", {"operations": [{}]}, expect=400)
+    assert "operation_id" in bad.text
+    fw.close()
+
+
 def test_invalid_tasks_get_task_error_and_the_rest_still_launches(mesos):
     master, agent = mesos
     fw = subscribed(master, name="invalid-task-story")
