@@ -166,48 +166,51 @@ statistics(const struct executor *ex)
 	return o;
 }
 
-static void
-h_statistics(struct http_req *req, void *arg)
+/* one JSON entry per executor that has not terminated */
+static json_t *
+live_executors(struct agent *a, json_t *(*entry)(const struct framework *,
+    const struct executor *))
 {
-	struct agent *a = arg;
 	json_t *out = json_array();
 	struct framework *fw;
 	struct executor *ex;
 
 	TAILQ_FOREACH(fw, &a->frameworks, link)
-		TAILQ_FOREACH(ex, &fw->executors, link) {
-			if (ex->state == EXEC_TERMINATED)
-				continue;
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, "
-			    "s:o}", "executor_id", ex->id, "executor_name",
-			    json_str_or(ex->info, "name", ""), "framework_id", fw->id,
-			    "source", json_str_or(ex->info, "source", ""),
-			    "statistics", statistics(ex)));
-		}
-	http_reply_json(req, 200, out);
+		TAILQ_FOREACH(ex, &fw->executors, link)
+			if (ex->state != EXEC_TERMINATED)
+				json_array_append_new(out, entry(fw, ex));
+	return out;
+}
+
+static json_t *
+statistics_entry(const struct framework *fw, const struct executor *ex)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o}", "executor_id", ex->id,
+	    "executor_name", json_str_or(ex->info, "name", ""), "framework_id",
+	    fw->id, "source", json_str_or(ex->info, "source", ""),
+	    "statistics", statistics(ex));
+}
+
+static json_t *
+container_entry(const struct framework *fw, const struct executor *ex)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:i}, s:o}",
+	    "container_id", ex->container_id, "executor_id", ex->id,
+	    "executor_name", json_str_or(ex->info, "name", ""), "framework_id",
+	    fw->id, "source", json_str_or(ex->info, "source", ""), "status",
+	    "executor_pid", (int)ex->pid, "statistics", statistics(ex));
+}
+
+static void
+h_statistics(struct http_req *req, void *arg)
+{
+	http_reply_json(req, 200, live_executors(arg, statistics_entry));
 }
 
 static void
 h_containers(struct http_req *req, void *arg)
 {
-	struct agent *a = arg;
-	json_t *out = json_array();
-	struct framework *fw;
-	struct executor *ex;
-
-	TAILQ_FOREACH(fw, &a->frameworks, link)
-		TAILQ_FOREACH(ex, &fw->executors, link) {
-			if (ex->state == EXEC_TERMINATED)
-				continue;
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, "
-			    "s:s, s:{s:i}, s:o}", "container_id", ex->container_id,
-			    "executor_id", ex->id, "executor_name",
-			    json_str_or(ex->info, "name", ""), "framework_id", fw->id,
-			    "source", json_str_or(ex->info, "source", ""), "status",
-			    "executor_pid", (int)ex->pid, "statistics",
-			    statistics(ex)));
-		}
-	http_reply_json(req, 200, out);
+	http_reply_json(req, 200, live_executors(arg, container_entry));
 }
 
 static void
